@@ -1,0 +1,36 @@
+package dev.conclab.lab.cli;
+
+import dev.conclab.lab.Lab;
+import dev.conclab.lab.catalog.Card;
+import dev.conclab.lab.engine.Experiment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+/** {@code conclab experiments}: every experiment with its parameters, claims and the cards citing it. */
+@Command(name = "experiments", description = "List the experiments with their parameters and claims.")
+final class ExperimentsCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Lab lab = Main.lab();
+        PrintWriter out = spec.commandLine().getOut();
+        for (Experiment e : lab.experiments()) {
+            out.printf("%s — %s%n", e.id(), e.title());
+            out.printf("  cards: %s%n", String.join(", ", lab.catalog().citing(e.id()).stream().map(Card::id)
+                    .toList()));
+            e.params().forEach(p -> out.println("  -p " + Render.param(p)));
+            e.claims().forEach(c -> out.printf("  claim %s: %s%n", c.id(), c.text()));
+            out.println();
+        }
+        out.printf("%d experiments. Run one: ./conclab run ID [-p key=value]... [--quick]%n",
+                lab.experiments().size());
+        return Main.OK;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.conclab.lab.cli;
+
+import dev.conclab.lab.Lab;
+import dev.conclab.lab.engine.Experiment;
+import dev.conclab.lab.engine.ParamValues;
+import dev.conclab.lab.engine.RunRecord;
+import dev.conclab.lab.engine.Runner;
+
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Runs one experiment for a command, with a progress line and Ctrl-C handling: an interrupt cancels the run and
+ * the JVM exits only once the run has stopped and its child processes are gone.
+ */
+final class RunSession {
+
+    private static final AtomicReference<Runner.RunHandle> CURRENT = new AtomicReference<>();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("conclab-cancel").unstarted(() -> {
+            Runner.RunHandle handle = CURRENT.get();
+            if (handle != null && !handle.isDone()) {
+                System.err.println();
+                System.err.println("conclab: cancelling the run…");
+                handle.cancel();
+                try {
+                    handle.awaitStopped();
+                    System.err.println("conclab: cancelled; its threads and processes have stopped.");
+                } catch (Exception e) {
+                    System.err.println("conclab: " + e.getMessage());
+                }
+            }
+        }));
+    }
+
+    private RunSession() {
+    }
+
+    static RunRecord run(Lab lab, Experiment experiment, ParamValues params, boolean quick)
+            throws InterruptedException {
+        try (ProgressLine progress = new ProgressLine(System.err, experiment.id())) {
+            Runner.RunHandle handle = lab.runner().start(experiment, params, quick, progress);
+            CURRENT.set(handle);
+            try {
+                return handle.await();
+            } finally {
+                CURRENT.compareAndSet(handle, null);
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package dev.conclab.lab.engine;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Everything one run of an experiment sees: its parameter values, quick mode, progress reporting, cancellation,
+ * the child processes it starts, and the collectors of its result.
+ *
+ * <p><b>Thread safety:</b> safe for use from the experiment's own threads. Claims may be judged in any order, each
+ * once; judging a claim the experiment did not declare throws {@link IllegalArgumentException}.
+ */
+public final class RunContext {
+
+    private final Experiment experiment;
+    private final ParamValues params;
+    private final boolean quick;
+    private final ProgressListener progress;
+    private final Map<String, ClaimSpec> declared;
+    private final Map<String, Verdict> verdicts = new LinkedHashMap<>();
+    private final List<Table> tables = new ArrayList<>();
+    private final List<Series> series = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+    private final Trace trace = new Trace();
+    private final ChildProcesses children = new ChildProcesses();
+    private volatile RunStatus stopReason;
+    private volatile Thread runThread;
+    private volatile String pythonVersion;
+
+    public RunContext(Experiment experiment, ParamValues params, boolean quick, ProgressListener progress) {
+        this.experiment = experiment;
+        this.params = params;
+        this.quick = quick;
+        this.progress = progress;
+        this.declared = experiment.claims().stream()
+                .collect(Collectors.toMap(ClaimSpec::id, Function.identity(), (a, b) -> {
+                    throw new IllegalStateException(experiment.id() + " declares claim " + a.id() + " twice");
+                }, LinkedHashMap::new));
+    }
+
+    public ParamValues params() {
+        return params;
+    }
+
+    public int intParam(String name) {
+        return params.getInt(name);
+    }
+
+    public boolean quick() {
+        return quick;
+    }
+
+    /** Best-of count for timing claims: fewer runs in quick mode, never fewer than two. */
+    public int repeats() {
+        return quick ? 3 : 5;
+    }
+
+    public int cores() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    public void progress(double fraction, String message) {
+        progress.progress(Math.clamp(fraction, 0.0, 1.0), message);
+    }
+
+    /** Throws {@link CancellationException} once the run has been cancelled or has timed out. */
+    public void checkCancelled() {
+        if (stopReason != null) {
+            throw new CancellationException(experiment.id() + " " + stopReason.name().toLowerCase());
+        }
+    }
+
+    public boolean isCancelled() {
+        return stopReason != null;
+    }
+
+    /** The child processes of this run; all are destroyed when the run ends, however it ends. */
+    public ChildProcesses children() {
+        return children;
+    }
+
+    public Trace trace() {
+        return trace;
+    }
+
+    public synchronized void table(Table table) {
+        tables.add(table);
+    }
+
+    public synchronized void series(Series s) {
+        series.add(s);
+    }
+
+    public synchronized void note(String note) {
+        notes.add(note);
+    }
+
+    /** Gives {@code claim} its verdict for this run. */
+    public synchronized void claim(ClaimSpec claim, Verdict verdict) {
+        ClaimSpec spec = declared.get(claim.id());
+        if (spec == null || !spec.equals(claim)) {
+            throw new IllegalArgumentException(experiment.id() + " judged an undeclared claim: " + claim.id());
+        }
+        if (verdicts.putIfAbsent(claim.id(), verdict) != null) {
+            throw new IllegalStateException(experiment.id() + " judged claim " + claim.id() + " twice");
+        }
+    }
+
+    /**
+     * Skips {@code claim} unless the machine has at least {@code cores} cores; returns whether it has them.
+     * Use it before measuring a claim about parallel speed-up.
+     */
+    public boolean requireCores(ClaimSpec claim, int cores) {
+        if (cores() >= cores) {
+            return true;
+        }
+        claim(claim, Verdict.skipped("needs " + cores + " cores; this machine has " + cores()));
+        return false;
+    }
+
+    /** Records the CPython version a probe of this run used, for the result's machine facts. */
+    public void usedPython(String version) {
+        pythonVersion = version;
+    }
+
+    String pythonVersion() {
+        return pythonVersion;
+    }
+
+    void bind(Thread thread) {
+        runThread = thread;
+    }
+
+    /** Stops the run: later {@link #checkCancelled()} calls throw, the run's thread is interrupted, children die. */
+    void stop(RunStatus reason) {
+        if (stopReason == null) {
+            stopReason = reason;
+        }
+        Thread t = runThread;
+        if (t != null) {
+            t.interrupt();
+        }
+        children.close();
+    }
+
+    RunStatus stopReason() {
+        return stopReason;
+    }
+
+    /** The result so far; unjudged claims get {@code unjudged}'s verdict. */
+    synchronized Result result(Verdict unjudged) {
+        List<ClaimResult> claims = declared.values().stream()
+                .map(spec -> ClaimResult.of(spec, verdicts.getOrDefault(spec.id(), unjudged)))
+                .toList();
+        return new Result(tables, series, notes, trace.events(), claims);
+    }
+}

@@ -1,0 +1,50 @@
+package dev.conclab.lab.experiments;
+
+import dev.conclab.lab.engine.Experiment;
+import dev.conclab.lab.experiments.basics.ConcurrencyVsParallelism;
+import dev.conclab.lab.experiments.basics.CpuIoMatrix;
+import dev.conclab.lab.experiments.basics.ExecutorKinds;
+import dev.conclab.lab.experiments.basics.GilCpuThreads;
+import dev.conclab.lab.experiments.basics.StartCost;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every experiment of the lab, by id, in the order of the sections that introduce them. The CLI, the web lab and
+ * the catalog's validation all read this one list.
+ */
+public final class Experiments {
+
+    private static final List<Experiment> ALL = List.of(
+            new ConcurrencyVsParallelism(),
+            new GilCpuThreads(),
+            new CpuIoMatrix(),
+            new StartCost(),
+            new ExecutorKinds());
+
+    private static final Map<String, Experiment> BY_ID = index(ALL);
+
+    private Experiments() {
+    }
+
+    public static List<Experiment> all() {
+        return ALL;
+    }
+
+    public static Optional<Experiment> byId(String id) {
+        return Optional.ofNullable(BY_ID.get(id));
+    }
+
+    private static Map<String, Experiment> index(List<Experiment> experiments) {
+        Map<String, Experiment> byId = new LinkedHashMap<>();
+        for (Experiment e : experiments) {
+            if (byId.putIfAbsent(e.id(), e) != null) {
+                throw new IllegalStateException("two experiments share the id " + e.id());
+            }
+        }
+        return byId;
+    }
+}

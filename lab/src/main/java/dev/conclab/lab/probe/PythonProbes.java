@@ -1,0 +1,143 @@
+package dev.conclab.lab.probe;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.conclab.lab.engine.RunContext;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Runs CPython probes for one experiment run: finds an interpreter with the needed modules, runs the probe
+ * script with a timeout as a child process of the run (so cancelling the run kills it and its workers), and
+ * parses the one JSON object it prints.
+ *
+ * <p>Blocks the calling thread until the probe exits or times out. Thread-safe.
+ */
+public final class PythonProbes {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, Path> EXTRACTED = new ConcurrentHashMap<>();
+
+    private final RunContext ctx;
+    private final InterpreterFinder finder;
+
+    public PythonProbes(RunContext ctx, InterpreterFinder finder) {
+        this.ctx = ctx;
+        this.finder = finder;
+    }
+
+    /** Probes for {@code ctx} with this machine's interpreters. */
+    public static PythonProbes of(RunContext ctx) {
+        return new PythonProbes(ctx, InterpreterFinder.system());
+    }
+
+    /**
+     * Runs {@code probes/<probe>} with {@code args}.
+     *
+     * @param modules the modules the probe imports beyond the standard library
+     * @return the JSON it printed, or why it could not run here
+     * @throws ProbeException when the probe ran but crashed, timed out or printed no JSON object
+     */
+    public ProbeOutcome run(String probe, List<String> modules, Duration timeout, String... args)
+            throws InterruptedException {
+        return switch (finder.find(modules)) {
+            case InterpreterFinder.Found.No(String reason) -> new ProbeOutcome.Unavailable(reason);
+            case InterpreterFinder.Found.Yes(Interpreter interpreter) -> run(interpreter, probe, timeout, args);
+        };
+    }
+
+    private ProbeOutcome.Ran run(Interpreter interpreter, String probe, Duration timeout, String... args)
+            throws InterruptedException {
+        ctx.checkCancelled();
+        List<String> command = new ArrayList<>(List.of(interpreter.path().toString(), script(probe).toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("PYTHONDONTWRITEBYTECODE", "1");
+        builder.environment().put("PYTHONIOENCODING", "utf-8");
+        long start = System.nanoTime();
+        Process process;
+        try {
+            process = ctx.children().start(builder);
+        } catch (IOException e) {
+            throw new ProbeException("cannot start " + interpreter + " for probe " + probe + ": " + e.getMessage(), e);
+        }
+        try (var readers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<String> out = readers.submit(() -> read(process.getInputStream()));
+            Future<String> err = readers.submit(() -> read(process.getErrorStream()));
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                throw new ProbeException("probe " + probe + " timed out after " + timeout.toSeconds() + " s");
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            String stdout = get(out);
+            if (process.exitValue() != 0) {
+                throw new ProbeException("probe " + probe + " exited with status " + process.exitValue() + ": "
+                        + tail(get(err)));
+            }
+            try {
+                JsonNode json = JSON.readTree(stdout);
+                if (json == null || !json.isObject()) {
+                    throw new ProbeException("probe " + probe + " printed no JSON object: " + tail(stdout));
+                }
+                ctx.usedPython(interpreter.version());
+                return new ProbeOutcome.Ran(json, interpreter, seconds);
+            } catch (IOException e) {
+                throw new ProbeException("probe " + probe + " printed invalid JSON: " + tail(stdout), e);
+            }
+        } finally {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+    }
+
+    private static String get(Future<String> future) throws InterruptedException {
+        try {
+            return future.get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return "";
+        }
+    }
+
+    private static String read(InputStream in) throws IOException {
+        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    private static String tail(String text) {
+        String stripped = text.strip();
+        return stripped.length() <= 600 ? stripped : "…" + stripped.substring(stripped.length() - 600);
+    }
+
+    /** The probe's script as a file (multiprocessing needs a real file as __main__), extracted once per JVM. */
+    private static Path script(String probe) {
+        return EXTRACTED.computeIfAbsent(probe, name -> {
+            try (InputStream in = PythonProbes.class.getResourceAsStream("/probes/" + name)) {
+                if (in == null) {
+                    throw new IllegalArgumentException("no probe named " + name + " under probes/");
+                }
+                Path dir = Files.createTempDirectory("conclab-probe-");
+                Path file = dir.resolve(name);
+                Files.copy(in, file);
+                file.toFile().deleteOnExit();
+                dir.toFile().deleteOnExit();
+                return file;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot extract probe " + name, e);
+            }
+        });
+    }
+}

@@ -1,0 +1,180 @@
+"""CPU-bound vs I/O-bound work on one thread, many threads and many processes.
+
+CPU part: the same total amount of pure-Python work (``--cpu-iterations`` loop
+iterations of ``burn``) is run
+  * sequentially on one thread,
+  * split in ``--workers`` equal chunks over that many ``threading.Thread``,
+  * split in the same chunks over a ``multiprocessing.Pool(workers)`` created
+    inside the timed region (process start-up included, teardown excluded),
+  * the same again on a pool created before timing ("warm").
+
+I/O part (only when ``--port`` is given and non-zero): a request opens a TCP
+connection to 127.0.0.1:PORT, sends ``b"ping\\n"``, reads until ``b"\\n"`` and
+closes. ``--requests`` requests are made one after another on one thread, then
+spread over ``--io-threads`` threads with a ThreadPoolExecutor.
+
+Every timing is repeated ``--repeat`` times; the best (minimum) is reported, in
+seconds.
+
+Prints one JSON object on stdout:
+  python          platform.python_version()
+  implementation  platform.python_implementation()
+  cpu_count       os.cpu_count()
+  cpu             object:
+    iterations        total loop iterations (N)
+    workers           number of threads / processes (W)
+    sequential_s      N iterations on one thread
+    threads_s         W threads, N/W iterations each
+    processes_s       Pool(W) created + map over the W chunks
+    processes_warm_s  map over the W chunks on an already started Pool(W)
+  io              null when no port was given, else object:
+    requests          number of requests (R)
+    threads           number of client threads (T)
+    one_thread_s      R requests one after another on one thread
+    threads_s         R requests spread over T threads
+"""
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import platform
+import socket
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+IO_TIMEOUT_S = 10.0
+
+
+def burn(n):
+    """Pure-Python CPU work: n iterations of a small modular recurrence."""
+    acc = 0
+    for i in range(n):
+        acc = (acc * 31 + i) % 1000003
+    return acc
+
+
+def split(total, parts):
+    """Split total into `parts` near-equal integers summing to total."""
+    base, extra = divmod(total, parts)
+    return [base + (1 if k < extra else 0) for k in range(parts)]
+
+
+def best_of(repeat, fn):
+    """Run fn() `repeat` times and return the smallest elapsed time in seconds."""
+    best = math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def run_threads(target, args_list):
+    threads = [threading.Thread(target=target, args=args) for args in args_list]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def measure_cpu(iterations, workers, repeat):
+    chunks = split(iterations, workers)
+
+    sequential = best_of(repeat, lambda: burn(iterations))
+    threads = best_of(repeat, lambda: run_threads(burn, [(c,) for c in chunks]))
+
+    # Cold pool: creation (process start-up) is timed; the timer stops inside
+    # the with-block, so teardown is not part of the measurement.
+    processes = math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        with multiprocessing.Pool(workers) as pool:
+            pool.map(burn, chunks, chunksize=1)
+            processes = min(processes, time.perf_counter() - start)
+
+    with multiprocessing.Pool(workers) as pool:
+        pool.map(burn, [0] * workers, chunksize=1)  # make sure workers are up
+        warm = best_of(repeat, lambda: pool.map(burn, chunks, chunksize=1))
+        pool.close()
+        pool.join()
+
+    return {
+        "iterations": iterations,
+        "workers": workers,
+        "sequential_s": sequential,
+        "threads_s": threads,
+        "processes_s": processes,
+        "processes_warm_s": warm,
+    }
+
+
+def request(port):
+    """One request/response round trip on a fresh TCP connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT_S) as sock:
+        sock.sendall(b"ping\n")
+        reply = b""
+        while b"\n" not in reply:
+            chunk = sock.recv(4096)
+            if not chunk:
+                raise ConnectionError(f"server closed connection after {reply!r}")
+            reply += chunk
+    return reply
+
+
+def measure_io(port, requests, io_threads, repeat):
+    def one_thread():
+        for _ in range(requests):
+            request(port)
+
+    def many_threads():
+        with ThreadPoolExecutor(io_threads) as pool:
+            # list() forces completion and re-raises any request error.
+            list(pool.map(request, [port] * requests))
+
+    return {
+        "requests": requests,
+        "threads": io_threads,
+        "one_thread_s": best_of(repeat, one_thread),
+        "threads_s": best_of(repeat, many_threads),
+    }
+
+
+def positive_int(text):
+    value = int(text.replace("_", ""))
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cpu-iterations", type=positive_int, default=2_000_000)
+    parser.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1)
+    parser.add_argument("--port", type=int, default=0,
+                        help="TCP port of the delayed echo server; 0 skips the I/O part")
+    parser.add_argument("--requests", type=positive_int, default=32)
+    parser.add_argument("--io-threads", type=positive_int, default=16)
+    parser.add_argument("--repeat", type=positive_int, default=3)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    result = {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "cpu_count": os.cpu_count(),
+        "cpu": measure_cpu(args.cpu_iterations, args.workers, args.repeat),
+        "io": (measure_io(args.port, args.requests, args.io_threads, args.repeat)
+               if args.port else None),
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

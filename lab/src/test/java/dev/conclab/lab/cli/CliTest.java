@@ -1,0 +1,114 @@
+package dev.conclab.lab.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CliTest {
+
+    /** The exit status and what the command printed. */
+    private record Outcome(int status, String out, String err) {
+    }
+
+    private static synchronized Outcome conclab(String... args) {
+        PrintStream stdout = System.out;
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int status = Main.execute(args);
+            return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+        }
+    }
+
+    @Test
+    void listShowsEveryCardAndEndsWithTheAnsweredCount() {
+        Outcome outcome = conclab("list");
+
+        assertThat(outcome.status()).isZero();
+        String[] lines = outcome.out().strip().split("\n");
+        assertThat(lines).hasSize(106);
+        assertThat(lines[lines.length - 1]).isEqualTo("10 answered/105");
+        assertThat(outcome.out()).contains("basics-04").contains("threading-05        open");
+    }
+
+    @Test
+    void listOneSectionAsJson() {
+        Outcome outcome = conclab("list", "basics", "--json");
+
+        assertThat(outcome.status()).isZero();
+        assertThat(outcome.out()).contains("\"id\" : \"basics-01\"").contains("\"status\" : \"answered\"")
+                .doesNotContain("threading-01");
+    }
+
+    @Test
+    void noArgumentsShowsTheSectionsAndTheNextSteps() {
+        Outcome outcome = conclab();
+
+        assertThat(outcome.status()).isZero();
+        assertThat(outcome.out()).contains("basics            10/10 answered").contains("10 of 105 questions answered")
+                .contains("./conclab run");
+    }
+
+    @Test
+    void showRendersTheAnswerAndTheEvidence() {
+        Outcome outcome = conclab("show", "basics-04");
+
+        assertThat(outcome.status()).isZero();
+        assertThat(outcome.out()).contains("When should you use threads vs processes?").contains("SHORT ANSWER")
+                .contains("IN JAVA").contains("EVIDENCE").contains("cpu-io-matrix");
+    }
+
+    @Test
+    void showAnOpenCardSaysItIsOpen() {
+        Outcome outcome = conclab("show", "threading-05");
+
+        assertThat(outcome.status()).isZero();
+        assertThat(outcome.out()).contains("This card is open");
+    }
+
+    @Test
+    void badInputGetsOneLineNamingTheProblemAndStatusTwo() {
+        assertUsage(conclab("run", "no-such-experiment"),
+                "conclab: unknown experiment 'no-such-experiment' (see: conclab experiments)");
+        assertUsage(conclab("run", "start-cost", "-p", "threads=1000000000"),
+                "conclab: parameter threads=1000000000 is out of range (allowed: 100..1000000)");
+        assertUsage(conclab("run", "start-cost", "-p", "thread=5"),
+                "conclab: unknown parameter 'thread' (it takes threads, processes, py-count)");
+        assertUsage(conclab("run", "start-cost", "-p", "threads"),
+                "conclab: parameter 'threads' is not of the form key=value");
+        assertUsage(conclab("show", "basics-99"),
+                "conclab: unknown card 'basics-99' (ids look like basics-04; see: conclab list)");
+        assertUsage(conclab("list", "gil"), "conclab: unknown section 'gil' (sections: basics, threading, asyncio,"
+                + " multiprocessing, advanced, practical, design, internals, debugging, scenarios)");
+        assertUsage(conclab("check", "nothing"), "conclab: 'nothing' is neither a section nor a card id"
+                + " (e.g. basics or basics-04; see: conclab list)");
+        Outcome unknownOption = conclab("run", "--fast", "start-cost");
+        assertThat(unknownOption.status()).isEqualTo(2);
+        assertThat(unknownOption.err().strip()).startsWith("conclab: Unknown option: '--fast'").doesNotContain("\n");
+    }
+
+    @Test
+    void experimentsListsEachWithItsCardsAndClaims() {
+        Outcome outcome = conclab("experiments");
+
+        assertThat(outcome.status()).isZero();
+        assertThat(outcome.out()).contains("cpu-io-matrix — ").contains("cards: basics-03, basics-04")
+                .contains("claim jvm-io-threads: ").contains("-p threads=20000 (quick 2000; 100..1000000)");
+    }
+
+    private static void assertUsage(Outcome outcome, String line) {
+        assertThat(outcome.status()).as(line).isEqualTo(2);
+        assertThat(outcome.err().strip()).isEqualTo(line);
+        assertThat(outcome.out()).isEmpty();
+    }
+}

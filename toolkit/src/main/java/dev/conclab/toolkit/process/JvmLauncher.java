@@ -1,0 +1,75 @@
+package dev.conclab.toolkit.process;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Builds the command that runs a main class of the current class path in a fresh JVM: the same {@code java}
+ * executable as this process, the same class path, and the extra JVM options given.
+ *
+ * <p><b>Thread safety:</b> instances are immutable and may be shared. {@link #start} does not wait for the child;
+ * the caller owns the returned {@link Process} and must wait for it or destroy it.
+ *
+ * <p>A child started here does not notice on its own when its parent dies; a child main that must not outlive
+ * its parent calls {@link ParentWatch#exitWithParent()} first.
+ */
+public final class JvmLauncher {
+
+    private final Path java;
+    private final String classPath;
+    private final List<String> jvmOptions;
+
+    private JvmLauncher(Path java, String classPath, List<String> jvmOptions) {
+        this.java = java;
+        this.classPath = classPath;
+        this.jvmOptions = List.copyOf(jvmOptions);
+    }
+
+    /** A launcher for this JVM's own {@code java} executable and class path, with no extra options. */
+    public static JvmLauncher ofCurrentJvm() {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        if (!Files.isExecutable(java)) {
+            throw new IllegalStateException("no java executable at " + java);
+        }
+        return new JvmLauncher(java, System.getProperty("java.class.path"), List.of());
+    }
+
+    /** A copy of this launcher that also passes the given JVM options (for example {@code -Xmx64m}). */
+    public JvmLauncher withOptions(String... options) {
+        List<String> all = new ArrayList<>(jvmOptions);
+        all.addAll(List.of(options));
+        return new JvmLauncher(java, classPath, all);
+    }
+
+    /** The full command line that runs {@code mainClass} with {@code args}. */
+    public List<String> command(Class<?> mainClass, String... args) {
+        Objects.requireNonNull(mainClass, "mainClass");
+        List<String> command = new ArrayList<>();
+        command.add(java.toString());
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(classPath);
+        command.add(mainClass.getName());
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /**
+     * Starts {@code mainClass} in a new JVM. Standard error is inherited, so a crash in the child is visible;
+     * standard input and output are pipes the caller reads and writes through the returned process.
+     */
+    public Process start(Class<?> mainClass, String... args) throws java.io.IOException {
+        return new ProcessBuilder(command(mainClass, args))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+    }
+
+    /** The class path children run with, as separate entries. */
+    public List<String> classPathEntries() {
+        return List.of(classPath.split(File.pathSeparator));
+    }
+}

@@ -1,0 +1,9 @@
+/**
+ * Child JVM processes: starting a class of the current class path in a fresh JVM, and making such a child
+ * exit when its parent dies.
+ *
+ * <p>The JVM cannot {@code fork()}: process-based parallelism on the JVM means starting another JVM, which pays
+ * for its own start-up (class loading, JIT warm-up) and shares no heap with its parent. Everything that crosses
+ * the boundary is bytes over pipes or sockets.
+ */
+package dev.conclab.toolkit.process;
