@@ -13,7 +13,8 @@ connection to 127.0.0.1:PORT, sends ``b"ping\\n"``, reads until ``b"\\n"`` and
 closes. ``--requests`` requests are made one after another on one thread, then
 spread over ``--io-threads`` threads with a ThreadPoolExecutor.
 
-Every timing is repeated ``--repeat`` times; the best (minimum) is reported, in
+Every CPU timing is repeated ``--repeat`` times and every I/O timing ``--io-repeat`` times,
+taking turns between variants; the best (minimum) is reported, in
 seconds.
 
 Prints one JSON object on stdout:
@@ -63,13 +64,16 @@ def split(total, parts):
     return [base + (1 if k < extra else 0) for k in range(parts)]
 
 
-def best_of(repeat, fn):
-    """Run fn() `repeat` times and return the smallest elapsed time in seconds."""
-    best = math.inf
+def best_of_each(repeat, **variants):
+    """Time each variant `repeat` times, taking turns (a, b, c, a, b, c, ...), and return the smallest elapsed
+    time of each, in seconds. Taking turns spreads a slow spell of the machine over every variant instead of
+    letting it land on one, so the ratios between variants stay steady from run to run."""
+    best = {name: math.inf for name in variants}
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+        for name, fn in variants.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
     return best
 
 
@@ -84,23 +88,24 @@ def run_threads(target, args_list):
 def measure_cpu(iterations, workers, repeat):
     chunks = split(iterations, workers)
 
-    sequential = best_of(repeat, lambda: burn(iterations))
-    threads = best_of(repeat, lambda: run_threads(burn, [(c,) for c in chunks]))
+    # A warm pool (workers started before the timer) takes turns with one thread and with threads, so the
+    # three compare the same slice of the machine's time.
+    with multiprocessing.Pool(workers) as pool:
+        pool.map(burn, [0] * workers, chunksize=1)  # make sure the workers are up
+        timed = best_of_each(
+            repeat,
+            sequential=lambda: burn(iterations),
+            threads=lambda: run_threads(burn, [(c,) for c in chunks]),
+            warm=lambda: pool.map(burn, chunks, chunksize=1))
+    sequential, threads, warm = timed["sequential"], timed["threads"], timed["warm"]
 
-    # Cold pool: creation (process start-up) is timed; the timer stops inside
-    # the with-block, so teardown is not part of the measurement.
+    # A cold pool: creating it (starting its worker processes) is timed; tearing it down is not.
     processes = math.inf
     for _ in range(repeat):
         start = time.perf_counter()
         with multiprocessing.Pool(workers) as pool:
             pool.map(burn, chunks, chunksize=1)
             processes = min(processes, time.perf_counter() - start)
-
-    with multiprocessing.Pool(workers) as pool:
-        pool.map(burn, [0] * workers, chunksize=1)  # make sure workers are up
-        warm = best_of(repeat, lambda: pool.map(burn, chunks, chunksize=1))
-        pool.close()
-        pool.join()
 
     return {
         "iterations": iterations,
@@ -138,8 +143,8 @@ def measure_io(port, requests, io_threads, repeat):
     return {
         "requests": requests,
         "threads": io_threads,
-        "one_thread_s": best_of(repeat, one_thread),
-        "threads_s": best_of(repeat, many_threads),
+        **dict(zip(("one_thread_s", "threads_s"),
+                   best_of_each(repeat, one=one_thread, many=many_threads).values())),
     }
 
 
@@ -159,6 +164,8 @@ def parse_args(argv=None):
     parser.add_argument("--requests", type=positive_int, default=32)
     parser.add_argument("--io-threads", type=positive_int, default=16)
     parser.add_argument("--repeat", type=positive_int, default=3)
+    parser.add_argument("--io-repeat", type=positive_int, default=3,
+                        help="runs of the I/O part (its time is mostly waiting, so it varies little)")
     return parser.parse_args(argv)
 
 
@@ -169,7 +176,7 @@ def main(argv=None):
         "implementation": platform.python_implementation(),
         "cpu_count": os.cpu_count(),
         "cpu": measure_cpu(args.cpu_iterations, args.workers, args.repeat),
-        "io": (measure_io(args.port, args.requests, args.io_threads, args.repeat)
+        "io": (measure_io(args.port, args.requests, args.io_threads, args.io_repeat)
                if args.port else None),
     }
     print(json.dumps(result))

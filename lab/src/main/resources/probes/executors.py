@@ -69,13 +69,16 @@ def boom():
     raise ValueError("boom")
 
 
-def best_of(repeat, fn):
-    """Run fn() `repeat` times and return the smallest elapsed time in seconds."""
-    best = math.inf
+def best_of_each(repeat, **variants):
+    """Time each variant `repeat` times, taking turns (a, b, c, a, b, c, ...), and return the smallest elapsed
+    time of each, in seconds. Taking turns spreads a slow spell of the machine over every variant instead of
+    letting it land on one, so the ratios between variants stay steady from run to run."""
+    best = {name: math.inf for name in variants}
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+        for name, fn in variants.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
     return best
 
 
@@ -133,17 +136,18 @@ def measure_pools(tasks, iterations, tiny_tasks, workers, repeat):
             ProcessPoolExecutor(workers) as process_pool:
         warm_up(thread_pool, workers)
         warm_up(process_pool, workers)
-        cpu = {
-            "tasks": tasks,
-            "workers": workers,
-            "thread_pool_s": best_of(repeat, lambda: run_burn_tasks(thread_pool, tasks, iterations)),
-            "process_pool_s": best_of(repeat, lambda: run_burn_tasks(process_pool, tasks, iterations)),
-        }
-        tiny = {
-            "tasks": tiny_tasks,
-            "thread_pool_s": best_of(repeat, lambda: run_tiny_tasks(thread_pool, tiny_tasks)),
-            "process_pool_s": best_of(repeat, lambda: run_tiny_tasks(process_pool, tiny_tasks)),
-        }
+        cpu_best = best_of_each(
+            repeat,
+            thread=lambda: run_burn_tasks(thread_pool, tasks, iterations),
+            process=lambda: run_burn_tasks(process_pool, tasks, iterations))
+        tiny_best = best_of_each(
+            repeat,
+            thread=lambda: run_tiny_tasks(thread_pool, tiny_tasks),
+            process=lambda: run_tiny_tasks(process_pool, tiny_tasks))
+        cpu = {"tasks": tasks, "workers": workers,
+               "thread_pool_s": cpu_best["thread"], "process_pool_s": cpu_best["process"]}
+        tiny = {"tasks": tiny_tasks,
+                "thread_pool_s": tiny_best["thread"], "process_pool_s": tiny_best["process"]}
         exception = {
             "thread_pool_reraises": reraises_value_error(thread_pool),
             "process_pool_reraises": reraises_value_error(process_pool),

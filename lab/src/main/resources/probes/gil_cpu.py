@@ -60,13 +60,16 @@ def split(total, parts):
     return [base + (1 if k < extra else 0) for k in range(parts)]
 
 
-def best_of(repeat, fn):
-    """Run fn() `repeat` times and return the smallest elapsed time in seconds."""
-    best = math.inf
+def best_of_each(repeat, **variants):
+    """Time each variant `repeat` times, taking turns (a, b, c, a, b, c, ...), and return the smallest elapsed
+    time of each, in seconds. Taking turns spreads a slow spell of the machine over every variant instead of
+    letting it land on one, so the ratios between variants stay steady from run to run."""
+    best = {name: math.inf for name in variants}
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+        for name, fn in variants.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
     return best
 
 
@@ -78,13 +81,17 @@ def run_threads(target, args_list):
         t.join()
 
 
+def paired(best):
+    return {"one_thread_s": best["one"], "threads_s": best["many"]}
+
+
 def measure_pure_python(iterations, threads, repeat):
     chunks = split(iterations, threads)
     return {
         "iterations": iterations,
         "threads": threads,
-        "one_thread_s": best_of(repeat, lambda: burn(iterations)),
-        "threads_s": best_of(repeat, lambda: run_threads(burn, [(c,) for c in chunks])),
+        **paired(best_of_each(repeat, one=lambda: burn(iterations),
+                              many=lambda: run_threads(burn, [(c,) for c in chunks]))),
     }
 
 
@@ -101,8 +108,8 @@ def measure_hashlib(megabytes, threads, repeat):
     result = {
         "megabytes": megabytes,
         "threads": threads,
-        "one_thread_s": best_of(repeat, one_thread),
-        "threads_s": best_of(repeat, lambda: run_threads(sha256, [(b,) for b in buffers])),
+        **paired(best_of_each(repeat, one=one_thread,
+                              many=lambda: run_threads(sha256, [(b,) for b in buffers]))),
     }
     return result
 

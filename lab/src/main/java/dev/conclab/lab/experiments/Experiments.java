@@ -3,8 +3,10 @@ package dev.conclab.lab.experiments;
 import dev.conclab.lab.engine.Experiment;
 import dev.conclab.lab.experiments.basics.ConcurrencyVsParallelism;
 import dev.conclab.lab.experiments.basics.CpuIoMatrix;
+import dev.conclab.lab.experiments.basics.EventLoop;
 import dev.conclab.lab.experiments.basics.ExecutorKinds;
 import dev.conclab.lab.experiments.basics.GilCpuThreads;
+import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
 
 import java.util.LinkedHashMap;
@@ -22,6 +24,8 @@ public final class Experiments {
             new ConcurrencyVsParallelism(),
             new GilCpuThreads(),
             new CpuIoMatrix(),
+            new IoModels(),
+            new EventLoop(),
             new StartCost(),
             new ExecutorKinds());
 

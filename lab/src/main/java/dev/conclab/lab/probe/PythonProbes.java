@@ -40,6 +40,15 @@ public final class PythonProbes {
         this.finder = finder;
     }
 
+    /**
+     * How many interleaved runs a probe's timing should take the best of. Pure-Python loops are memory-heavy and
+     * swing by 15–30% from one run to the next on shared virtual machines, so probes take the best of more and
+     * shorter runs than the JVM side does (7 in quick mode, 11 otherwise).
+     */
+    public static int repeats(RunContext ctx) {
+        return ctx.quick() ? 7 : 11;
+    }
+
     /** Probes for {@code ctx} with this machine's interpreters. */
     public static PythonProbes of(RunContext ctx) {
         return new PythonProbes(ctx, InterpreterFinder.system());

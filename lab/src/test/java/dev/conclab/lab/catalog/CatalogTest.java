@@ -55,6 +55,28 @@ class CatalogTest {
         }
     }
 
+    /** A claim quoted in a card ({@code `experiment › claim`: "text"}) must be that claim's declared text. */
+    @Test
+    void everyQuotedClaimMatchesItsDeclaration() {
+        Catalog catalog = Catalog.load(CatalogFiles.fromClasspath(), EXPERIMENTS);
+        java.util.regex.Pattern quote = java.util.regex.Pattern.compile("`([a-z0-9-]+) › ([a-z0-9-]+)`: \"([^\"]+)\"");
+        int quoted = 0;
+        for (Card card : catalog.cards()) {
+            var m = quote.matcher(card.section("Evidence"));
+            while (m.find()) {
+                quoted++;
+                String experiment = m.group(1);
+                String claim = m.group(2);
+                assertThat(card.experiments()).as(card.id() + " cites " + experiment).contains(experiment);
+                var spec = Experiments.byId(experiment).orElseThrow().claims().stream()
+                        .filter(c -> c.id().equals(claim)).findFirst();
+                assertThat(spec).as(card.id() + ": " + experiment + " › " + claim).isPresent();
+                assertThat(m.group(3)).as(card.id() + ": " + experiment + " › " + claim).isEqualTo(spec.get().text());
+            }
+        }
+        assertThat(quoted).isGreaterThan(20);
+    }
+
     @Test
     void aMissingCardIsNamed(@TempDir Path dir) throws IOException {
         Map<String, String> cards = validCards();
@@ -129,7 +151,8 @@ class CatalogTest {
 
         assertProblem(dir, cards, "basics/basics-01.md: does not start with a '---' front matter line");
         assertProblem(dir, cards, "basics/basics-02.md: status 'done' is neither 'answered' nor 'open'");
-        assertProblem(dir, cards, "basics/basics-02.md: unknown front matter key 'colour'");
+        assertProblem(dir, cards, "basics/basics-02.md: unknown front matter key 'colour' (known: experiments, id,"
+                + " not_measurable, question, related, status)");
         assertThat(problems(dir, cards)).anyMatch(p -> p.startsWith("basics/basics-03.md: front matter is not valid"
                 + " YAML"));
     }

@@ -55,7 +55,7 @@ class CliTest {
         Outcome outcome = conclab();
 
         assertThat(outcome.status()).isZero();
-        assertThat(outcome.out()).contains("basics            10/10 answered").contains("10 of 105 questions answered")
+        assertThat(outcome.out()).contains("basics           10/10 answered").contains("10 of 105 questions answered")
                 .contains("./conclab run");
     }
 

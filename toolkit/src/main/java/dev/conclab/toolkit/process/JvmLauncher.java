@@ -15,7 +15,9 @@ import java.util.Objects;
  * the caller owns the returned {@link Process} and must wait for it or destroy it.
  *
  * <p>A child started here does not notice on its own when its parent dies; a child main that must not outlive
- * its parent calls {@link ParentWatch#exitWithParent()} first.
+ * its parent calls {@link ParentWatch#exitWithParent()} first. The command names this process as the child's
+ * parent (the {@value ParentWatch#PARENT_PROPERTY} property), so that watch holds even when this process dies
+ * before the child's JVM has finished starting.
  */
 public final class JvmLauncher {
 
@@ -50,6 +52,8 @@ public final class JvmLauncher {
         Objects.requireNonNull(mainClass, "mainClass");
         List<String> command = new ArrayList<>();
         command.add(java.toString());
+        // Before the caller's options, so that an explicit -Dconclab.parent given to withOptions wins.
+        command.add("-D" + ParentWatch.PARENT_PROPERTY + "=" + ParentWatch.describe(ProcessHandle.current()));
         command.addAll(jvmOptions);
         command.add("-cp");
         command.add(classPath);

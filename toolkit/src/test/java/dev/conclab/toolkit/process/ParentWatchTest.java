@@ -53,11 +53,25 @@ class ParentWatchTest {
     }
 
     @Test
+    void aChildWhoseParentDiedBeforeTheWatchStartedExitsAtOnce() throws Exception {
+        // pid 1 exists, but not with this start time: the named parent is gone (its pid may have been reused).
+        Process child = JvmLauncher.ofCurrentJvm().withOptions("-D" + ParentWatch.PARENT_PROPERTY + "=1:12345")
+                .start(Watched.class);
+        try {
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(child.exitValue()).isEqualTo(ParentWatch.ORPHANED_EXIT_STATUS);
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    @Test
     void theLauncherRunsTheCurrentJavaWithTheCurrentClassPath() {
         var command = JvmLauncher.ofCurrentJvm().withOptions("-Xmx32m").command(Watched.class, "a");
 
         assertThat(command.getFirst()).isEqualTo(System.getProperty("java.home") + "/bin/java");
-        assertThat(command).containsSubsequence("-Xmx32m", "-cp", System.getProperty("java.class.path"),
+        assertThat(command).containsSubsequence("-Dconclab.parent="
+                + ParentWatch.describe(ProcessHandle.current()), "-Xmx32m", "-cp", System.getProperty("java.class.path"),
                 Watched.class.getName(), "a");
     }
 }

@@ -37,9 +37,9 @@ import java.util.concurrent.TimeUnit;
  *       so all N finish in about D, not N×D — and every one of them ran on the same single OS thread.</li>
  *   <li><b>A blocking callback — the broken variant.</b> A heartbeat runs every 10 ms. One coroutine calls
  *       {@code time.sleep(B)} (on the JVM, one callback calls {@code Thread.sleep(B)}): a blocking call inside the
- *       loop. The loop's only thread is stuck in it, so the heartbeat — and every other callback — waits; the largest
- *       gap between heartbeats grows from about 10 ms (the same heartbeat without the blocking call, shown beside
- *       it) to about B. On the JVM a callback that was already ready when the blocking one started is also shown: it
+ *       loop. The loop's only thread is stuck in it, so the heartbeat — and every other callback — waits; the
+ *       largest gap between heartbeats grows from about 10 ms (the same heartbeat without the blocking call, shown
+ *       beside it) to about B. On the JVM a callback that was already ready when the blocking one started is also shown: it
  *       waits about B too. The fix in asyncio is {@code await asyncio.sleep}, or {@code asyncio.to_thread} for
  *       a call that must block.</li>
  * </ol>

@@ -74,7 +74,7 @@ public final class ExecutorKinds implements Experiment {
         return List.of(
                 new Param.IntParam("tasks", "CPU-bound tasks", 1, 10_000, 8, 4),
                 new Param.IntParam("py-iterations", "pure-Python loop iterations per CPU-bound task", 10_000,
-                        100_000_000, 3_000_000, 1_500_000),
+                        100_000_000, 1_500_000, 750_000),
                 new Param.IntParam("tiny-tasks", "tiny tasks (identity function)", 10, 1_000_000, 5_000, 2_000),
                 new Param.IntParam("task-ms", "JVM CPU-bound task, in ms of one thread on this machine", 1, 10_000,
                         200, 60));
@@ -125,7 +125,7 @@ public final class ExecutorKinds implements Experiment {
                 "--cpu-iterations", Integer.toString(ctx.intParam("py-iterations")),
                 "--tiny-tasks", Integer.toString(ctx.intParam("tiny-tasks")),
                 "--workers", Integer.toString(workers),
-                "--repeat", Integer.toString(ctx.repeats()));
+                "--repeat", Integer.toString(PythonProbes.repeats(ctx)));
         switch (outcome) {
             case ProbeOutcome.Unavailable missing -> missing.skip(ctx, PY_DEFAULT_WORKERS, PY_PROCESS_POOL_CPU,
                     PY_PICKLE_REQUIRED, PY_TINY_TASKS, PY_EXCEPTION_AT_RESULT);

@@ -70,8 +70,8 @@ public final class GilCpuThreads implements Experiment {
     public List<Param> params() {
         return List.of(
                 new Param.IntParam("py-iterations", "pure-Python loop iterations", 100_000, 1_000_000_000,
-                        20_000_000, 6_000_000),
-                new Param.IntParam("hash-mb", "MiB hashed with hashlib.sha256", 2, 4_096, 256, 128),
+                        4_000_000, 2_000_000),
+                new Param.IntParam("hash-mb", "MiB hashed with hashlib.sha256", 2, 4_096, 128, 64),
                 new Param.IntParam("cpu-ms", "JVM CPU-bound work, in ms of one thread on this machine", 20, 60_000,
                         1_000, 300));
     }
@@ -108,7 +108,7 @@ public final class GilCpuThreads implements Experiment {
                 "--iterations", Integer.toString(ctx.intParam("py-iterations")),
                 "--threads", Integer.toString(THREADS),
                 "--hash-mb", Integer.toString(ctx.intParam("hash-mb")),
-                "--repeat", Integer.toString(ctx.repeats()));
+                "--repeat", Integer.toString(PythonProbes.repeats(ctx)));
         switch (outcome) {
             case ProbeOutcome.Unavailable missing ->
                     missing.skip(ctx, SWITCH_INTERVAL, PURE_PYTHON_NO_SPEEDUP, HASHLIB_RELEASES_GIL);
