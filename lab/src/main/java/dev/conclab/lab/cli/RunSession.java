@@ -14,12 +14,18 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class RunSession {
 
-    private static final AtomicReference<Runner.RunHandle> CURRENT = new AtomicReference<>();
+    /** The run in progress and its progress line. */
+    private record Current(Runner.RunHandle handle, ProgressLine progress) {
+    }
+
+    private static final AtomicReference<Current> CURRENT = new AtomicReference<>();
 
     static {
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("conclab-cancel").unstarted(() -> {
-            Runner.RunHandle handle = CURRENT.get();
-            if (handle != null && !handle.isDone()) {
+            Current current = CURRENT.get();
+            if (current != null && !current.handle().isDone()) {
+                Runner.RunHandle handle = current.handle();
+                current.progress().close();
                 System.err.println();
                 System.err.println("conclab: cancelling the run…");
                 handle.cancel();
@@ -39,12 +45,12 @@ final class RunSession {
     static RunRecord run(Lab lab, Experiment experiment, ParamValues params, boolean quick)
             throws InterruptedException {
         try (ProgressLine progress = new ProgressLine(System.err, experiment.id())) {
-            Runner.RunHandle handle = lab.runner().start(experiment, params, quick, progress);
-            CURRENT.set(handle);
+            Current current = new Current(lab.runner().start(experiment, params, quick, progress), progress);
+            CURRENT.set(current);
             try {
-                return handle.await();
+                return current.handle().await();
             } finally {
-                CURRENT.compareAndSet(handle, null);
+                CURRENT.compareAndSet(current, null);
             }
         }
     }

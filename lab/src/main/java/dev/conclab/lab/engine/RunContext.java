@@ -26,7 +26,8 @@ public final class RunContext {
     private final List<Table> tables = new ArrayList<>();
     private final List<Series> series = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
-    private final Trace trace = new Trace();
+    private final List<String> earlierAttempts = new ArrayList<>();
+    private volatile Trace trace = new Trace();
     private final ChildProcesses children = new ChildProcesses();
     private volatile RunStatus stopReason;
     private volatile Thread runThread;
@@ -157,6 +158,21 @@ public final class RunContext {
         List<ClaimResult> claims = declared.values().stream()
                 .map(spec -> ClaimResult.of(spec, verdicts.getOrDefault(spec.id(), unjudged)))
                 .toList();
-        return new Result(tables, series, notes, trace.events(), claims);
+        List<String> allNotes = new ArrayList<>(earlierAttempts);
+        allNotes.addAll(notes);
+        return new Result(tables, series, allNotes, trace.events(), claims);
+    }
+
+    /**
+     * Forgets what this attempt measured, so the experiment can run again in the same context; {@code why} is
+     * kept as a note of the result, so a failed attempt stays visible.
+     */
+    synchronized void startOver(String why) {
+        earlierAttempts.add(why);
+        verdicts.clear();
+        tables.clear();
+        series.clear();
+        notes.clear();
+        trace = new Trace();
     }
 }

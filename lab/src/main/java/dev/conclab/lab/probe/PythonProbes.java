@@ -43,10 +43,10 @@ public final class PythonProbes {
     /**
      * How many interleaved runs a probe's timing should take the best of. Pure-Python loops are memory-heavy and
      * swing by 15–30% from one run to the next on shared virtual machines, so probes take the best of more and
-     * shorter runs than the JVM side does (7 in quick mode, 11 otherwise).
+     * shorter runs than the JVM side does (11 in quick mode, 15 otherwise).
      */
     public static int repeats(RunContext ctx) {
-        return ctx.quick() ? 7 : 11;
+        return ctx.quick() ? 11 : 15;
     }
 
     /** Probes for {@code ctx} with this machine's interpreters. */

@@ -42,6 +42,37 @@ class RunnerTest {
     }
 
     @Test
+    void aFailingRunIsMeasuredOnceMoreAndTheFailedAttemptStaysInTheNotes() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        RunRecord record = run(new TestExperiment(Duration.ofSeconds(10), ctx -> {
+            boolean slowSpell = attempts.incrementAndGet() == 1;
+            ctx.claim(TestExperiment.FIRST, Verdict.atLeast("speed-up", slowSpell ? 1.2 : 1.9, 1.5));
+            ctx.claim(TestExperiment.SECOND, Verdict.check(true, "e"));
+        }));
+
+        assertThat(attempts.get()).isEqualTo(2);
+        assertThat(record.allHold()).isTrue();
+        assertThat(record.result().claims().getFirst().verdict().detail()).isEqualTo("speed-up: 1.90× (needs ≥ 1.50×)");
+        assertThat(record.result().notes()).containsExactly("attempt 1 of 2 measured again after: first FAILS"
+                + " (speed-up: 1.20× (needs ≥ 1.50×))");
+    }
+
+    @Test
+    void aClaimThatFailsOnEveryAttemptFails() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        RunRecord record = run(new TestExperiment(Duration.ofSeconds(10), ctx -> {
+            attempts.incrementAndGet();
+            ctx.claim(TestExperiment.FIRST, Verdict.atLeast("speed-up", 1.0, 1.5));
+            ctx.claim(TestExperiment.SECOND, Verdict.check(true, "e"));
+        }));
+
+        assertThat(attempts.get()).isEqualTo(Runner.ATTEMPTS);
+        assertThat(record.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(record.result().claims().getFirst().verdict()).isInstanceOf(Verdict.Fails.class);
+        assertThat(record.allHold()).isFalse();
+    }
+
+    @Test
     void aClaimThatWasNotDeclaredOrIsJudgedTwiceIsRefused() throws Exception {
         AtomicReference<Throwable> undeclared = new AtomicReference<>();
         AtomicReference<Throwable> twice = new AtomicReference<>();

@@ -89,7 +89,7 @@ public final class CpuIoMatrix implements Experiment {
                 new Param.IntParam("io-threads", "platform threads (JVM and CPython) for the I/O-bound work", 1,
                         1_024, 16, 16),
                 new Param.IntParam("py-iterations", "pure-Python loop iterations of the CPython CPU-bound work",
-                        100_000, 1_000_000_000, 6_000_000, 2_000_000));
+                        100_000, 1_000_000_000, 6_000_000, 1_500_000));
     }
 
     @Override

@@ -72,10 +72,10 @@ public final class ExecutorKinds implements Experiment {
     @Override
     public List<Param> params() {
         return List.of(
-                new Param.IntParam("tasks", "CPU-bound tasks", 1, 10_000, 8, 4),
+                new Param.IntParam("tasks", "CPU-bound tasks", 1, 10_000, 8, 2),
                 new Param.IntParam("py-iterations", "pure-Python loop iterations per CPU-bound task", 10_000,
                         100_000_000, 1_500_000, 750_000),
-                new Param.IntParam("tiny-tasks", "tiny tasks (identity function)", 10, 1_000_000, 5_000, 2_000),
+                new Param.IntParam("tiny-tasks", "tiny tasks (identity function)", 10, 1_000_000, 5_000, 1_000),
                 new Param.IntParam("task-ms", "JVM CPU-bound task, in ms of one thread on this machine", 1, 10_000,
                         200, 60));
     }

@@ -70,7 +70,7 @@ public final class GilCpuThreads implements Experiment {
     public List<Param> params() {
         return List.of(
                 new Param.IntParam("py-iterations", "pure-Python loop iterations", 100_000, 1_000_000_000,
-                        4_000_000, 2_000_000),
+                        4_000_000, 1_500_000),
                 new Param.IntParam("hash-mb", "MiB hashed with hashlib.sha256", 2, 4_096, 128, 64),
                 new Param.IntParam("cpu-ms", "JVM CPU-bound work, in ms of one thread on this machine", 20, 60_000,
                         1_000, 300));
