@@ -32,12 +32,10 @@ Prints one JSON object on stdout:
 
 import argparse
 import asyncio
-import json
-import os
-import platform
 import sys
 import threading
 import time
+from probelib import emit, positive_int
 
 EXTRA_RUN_S = 0.1  # the heartbeat runs for block + this long
 
@@ -102,13 +100,6 @@ def measure_blocking(block, interval, repeat):
     }
 
 
-def positive_int(text):
-    value = int(text.replace("_", ""))
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def non_negative_int(text):
     value = int(text.replace("_", ""))
     if value < 0:
@@ -129,14 +120,11 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     result = {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "cpu_count": os.cpu_count(),
         "gather": measure_gather(args.tasks, args.delay_ms / 1000, args.repeat),
         "blocking": measure_blocking(args.block_ms / 1000, args.heartbeat_ms / 1000,
                                      args.repeat),
     }
-    print(json.dumps(result))
+    emit(result)
     return 0
 
 

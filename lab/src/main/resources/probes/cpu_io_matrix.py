@@ -36,53 +36,16 @@ Prints one JSON object on stdout:
 """
 
 import argparse
-import json
 import math
 import multiprocessing
 import os
-import platform
 import socket
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from probelib import best_of_each, burn, emit, positive_int, run_threads, split
 
 IO_TIMEOUT_S = 10.0
-
-
-def burn(n):
-    """Pure-Python CPU work: n iterations of a small modular recurrence."""
-    acc = 0
-    for i in range(n):
-        acc = (acc * 31 + i) % 1000003
-    return acc
-
-
-def split(total, parts):
-    """Split total into `parts` near-equal integers summing to total."""
-    base, extra = divmod(total, parts)
-    return [base + (1 if k < extra else 0) for k in range(parts)]
-
-
-def best_of_each(repeat, **variants):
-    """Time each variant `repeat` times, taking turns (a, b, c, a, b, c, ...), and return the smallest elapsed
-    time of each, in seconds. Taking turns spreads a slow spell of the machine over every variant instead of
-    letting it land on one, so the ratios between variants stay steady from run to run."""
-    best = {name: math.inf for name in variants}
-    for _ in range(repeat):
-        for name, fn in variants.items():
-            start = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
-
-
-def run_threads(target, args_list):
-    threads = [threading.Thread(target=target, args=args) for args in args_list]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
 
 
 def measure_cpu(iterations, workers, repeat):
@@ -140,19 +103,13 @@ def measure_io(port, requests, io_threads, repeat):
             # list() forces completion and re-raises any request error.
             list(pool.map(request, [port] * requests))
 
+    best = best_of_each(repeat, one=one_thread, many=many_threads)
     return {
         "requests": requests,
         "threads": io_threads,
-        **dict(zip(("one_thread_s", "threads_s"),
-                   best_of_each(repeat, one=one_thread, many=many_threads).values())),
+        "one_thread_s": best["one"],
+        "threads_s": best["many"],
     }
-
-
-def positive_int(text):
-    value = int(text.replace("_", ""))
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def parse_args(argv=None):
@@ -172,14 +129,11 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     result = {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "cpu_count": os.cpu_count(),
         "cpu": measure_cpu(args.cpu_iterations, args.workers, args.repeat),
         "io": (measure_io(args.port, args.requests, args.io_threads, args.io_repeat)
                if args.port else None),
     }
-    print(json.dumps(result))
+    emit(result)
     return 0
 
 

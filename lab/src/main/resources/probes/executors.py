@@ -44,21 +44,10 @@ Prints one JSON object on stdout:
 """
 
 import argparse
-import json
-import math
 import os
-import platform
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
-
-
-def burn(n):
-    """Pure-Python CPU work: n iterations of a small modular recurrence."""
-    acc = 0
-    for i in range(n):
-        acc = (acc * 31 + i) % 1000003
-    return acc
+from probelib import best_of_each, burn, emit, positive_int
 
 
 def ident(x):
@@ -67,19 +56,6 @@ def ident(x):
 
 def boom():
     raise ValueError("boom")
-
-
-def best_of_each(repeat, **variants):
-    """Time each variant `repeat` times, taking turns (a, b, c, a, b, c, ...), and return the smallest elapsed
-    time of each, in seconds. Taking turns spreads a slow spell of the machine over every variant instead of
-    letting it land on one, so the ratios between variants stay steady from run to run."""
-    best = {name: math.inf for name in variants}
-    for _ in range(repeat):
-        for name, fn in variants.items():
-            start = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def warm_up(executor, workers):
@@ -155,13 +131,6 @@ def measure_pools(tasks, iterations, tiny_tasks, workers, repeat):
     return cpu, tiny, exception
 
 
-def positive_int(text):
-    value = int(text.replace("_", ""))
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=positive_int, default=4)
@@ -178,16 +147,13 @@ def main(argv=None):
     cpu, tiny, exception = measure_pools(args.tasks, args.cpu_iterations, args.tiny_tasks,
                                          args.workers, args.repeat)
     result = {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "cpu_count": os.cpu_count(),
         "defaults": defaults,
         "cpu": cpu,
         "tiny": tiny,
         "lambda_in_process_pool": measure_lambda(),
         "exception": exception,
     }
-    print(json.dumps(result))
+    emit(result)
     return 0
 
 

@@ -31,54 +31,14 @@ Prints one JSON object on stdout:
 
 import argparse
 import hashlib
-import json
-import math
-import os
-import platform
 import sys
-import threading
-import time
+from probelib import best_of_each, burn, emit, positive_int, run_threads, split
 
 MIB = 1 << 20
 
 
-def burn(n):
-    """Pure-Python CPU work: n iterations of a small modular recurrence."""
-    acc = 0
-    for i in range(n):
-        acc = (acc * 31 + i) % 1000003
-    return acc
-
-
 def sha256(buffer):
     return hashlib.sha256(buffer).digest()
-
-
-def split(total, parts):
-    """Split total into `parts` near-equal integers summing to total."""
-    base, extra = divmod(total, parts)
-    return [base + (1 if k < extra else 0) for k in range(parts)]
-
-
-def best_of_each(repeat, **variants):
-    """Time each variant `repeat` times, taking turns (a, b, c, a, b, c, ...), and return the smallest elapsed
-    time of each, in seconds. Taking turns spreads a slow spell of the machine over every variant instead of
-    letting it land on one, so the ratios between variants stay steady from run to run."""
-    best = {name: math.inf for name in variants}
-    for _ in range(repeat):
-        for name, fn in variants.items():
-            start = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
-
-
-def run_threads(target, args_list):
-    threads = [threading.Thread(target=target, args=args) for args in args_list]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
 
 
 def paired(best):
@@ -114,13 +74,6 @@ def measure_hashlib(megabytes, threads, repeat):
     return result
 
 
-def positive_int(text):
-    value = int(text.replace("_", ""))
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=positive_int, default=2_000_000)
@@ -133,14 +86,11 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     result = {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "cpu_count": os.cpu_count(),
         "switch_interval": sys.getswitchinterval(),
         "pure_python": measure_pure_python(args.iterations, args.threads, args.repeat),
         "hashlib": measure_hashlib(args.hash_mb, args.threads, args.repeat),
     }
-    print(json.dumps(result))
+    emit(result)
     return 0
 
 

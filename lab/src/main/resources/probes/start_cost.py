@@ -28,14 +28,12 @@ Prints one JSON object on stdout:
 """
 
 import argparse
-import json
 import math
 import multiprocessing
-import os
-import platform
 import sys
 import threading
 import time
+from probelib import emit, positive_int
 
 MAX_SPAWNED = 5
 
@@ -79,13 +77,6 @@ def write_seen_by_parent(factory):
     return seen
 
 
-def positive_int(text):
-    value = int(text.replace("_", ""))
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=positive_int, default=50)
@@ -97,9 +88,6 @@ def main(argv=None):
     args = parse_args(argv)
     spawn = multiprocessing.get_context("spawn")
     result = {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "cpu_count": os.cpu_count(),
         "default_start_method": multiprocessing.get_start_method(),
         "thread_us": per_item_us(threading.Thread, args.count, args.repeat),
         "process_us": per_item_us(multiprocessing.Process, args.count, args.repeat),
@@ -111,7 +99,7 @@ def main(argv=None):
             "process_write_seen_by_parent": write_seen_by_parent(multiprocessing.Process),
         },
     }
-    print(json.dumps(result))
+    emit(result)
     return 0
 
 

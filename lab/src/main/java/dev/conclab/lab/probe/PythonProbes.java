@@ -30,7 +30,10 @@ import java.util.concurrent.TimeoutException;
 public final class PythonProbes {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The module of helpers that probes import; it is extracted beside every probe. */
+    static final String LIBRARY = "probelib.py";
     private static final Map<String, Path> EXTRACTED = new ConcurrentHashMap<>();
+    private static Path extractionDir;
 
     private final RunContext ctx;
     private final InterpreterFinder finder;
@@ -131,22 +134,39 @@ public final class PythonProbes {
         return stripped.length() <= 600 ? stripped : "…" + stripped.substring(stripped.length() - 600);
     }
 
-    /** The probe's script as a file (multiprocessing needs a real file as __main__), extracted once per JVM. */
+    /**
+     * The probe's script as a file (multiprocessing needs a real file as {@code __main__}), extracted once per JVM
+     * into one folder beside {@value #LIBRARY}, the helpers every probe imports.
+     */
     private static Path script(String probe) {
         return EXTRACTED.computeIfAbsent(probe, name -> {
-            try (InputStream in = PythonProbes.class.getResourceAsStream("/probes/" + name)) {
-                if (in == null) {
-                    throw new IllegalArgumentException("no probe named " + name + " under probes/");
-                }
-                Path dir = Files.createTempDirectory("conclab-probe-");
-                Path file = dir.resolve(name);
-                Files.copy(in, file);
-                file.toFile().deleteOnExit();
-                dir.toFile().deleteOnExit();
-                return file;
+            try {
+                return extract(name, extractionDir());
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot extract probe " + name, e);
             }
         });
+    }
+
+    private static synchronized Path extractionDir() throws IOException {
+        if (extractionDir == null) {
+            Path dir = Files.createTempDirectory("conclab-probes-");
+            dir.toFile().deleteOnExit();
+            extract(LIBRARY, dir);
+            extractionDir = dir;
+        }
+        return extractionDir;
+    }
+
+    private static Path extract(String name, Path dir) throws IOException {
+        try (InputStream in = PythonProbes.class.getResourceAsStream("/probes/" + name)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no probe named " + name + " under probes/");
+            }
+            Path file = dir.resolve(name);
+            Files.copy(in, file);
+            file.toFile().deleteOnExit();
+            return file;
+        }
     }
 }

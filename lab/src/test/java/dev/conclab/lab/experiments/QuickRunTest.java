@@ -39,6 +39,7 @@ class QuickRunTest {
                 .map(c -> c.verdict().label() + " " + c.id() + ": " + c.verdict().detail())
                 .collect(Collectors.joining("\n  "));
         System.out.printf("%s (%.1f s, %s)%n  %s%n", experiment.id(), record.seconds(), record.status(), report);
+        record.result().notes().stream().filter(n -> n.startsWith("attempt ")).forEach(n -> System.out.println("  " + n));
         assertThat(record.status()).as(experiment.id() + ": " + record.error()).isEqualTo(RunStatus.COMPLETED);
         assertThat(record.result().claims()).as(report).noneMatch(c -> c.verdict() instanceof Verdict.Fails);
         assertThat(record.result().claims()).allMatch(c -> !c.verdict().detail().isBlank());
