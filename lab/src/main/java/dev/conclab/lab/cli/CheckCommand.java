@@ -7,6 +7,7 @@ import dev.conclab.lab.engine.ClaimResult;
 import dev.conclab.lab.engine.Experiment;
 import dev.conclab.lab.engine.ParamValues;
 import dev.conclab.lab.engine.RunRecord;
+import dev.conclab.lab.engine.Verdict;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -55,12 +56,14 @@ final class CheckCommand implements Callable<Integer> {
             out.printf("%n%s — %s (%.1f s%s)%n", record.experiment(), record.title(), record.seconds(),
                     record.error() == null ? "" : "; " + record.error());
             record.result().claims().forEach(c -> Render.claim(out, c));
+            record.result().notes().stream().filter(n -> n.startsWith("attempt "))
+                    .forEach(n -> out.println("  note: " + n));
             all.addAll(record.result().claims());
             out.flush();
         }
         out.println();
         out.println(Render.counts(all));
-        boolean failed = all.stream().anyMatch(c -> c.verdict() instanceof dev.conclab.lab.engine.Verdict.Fails);
+        boolean failed = all.stream().anyMatch(c -> c.verdict() instanceof Verdict.Fails);
         return failed ? Main.CLAIM_FAILED : Main.OK;
     }
 

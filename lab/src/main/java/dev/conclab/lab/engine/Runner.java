@@ -55,46 +55,51 @@ public final class Runner {
     public RunHandle start(Experiment experiment, ParamValues params, boolean quick, ProgressListener progress) {
         RunContext ctx = new RunContext(experiment, params, quick, progress);
         CompletableFuture<RunRecord> done = new CompletableFuture<>();
-        Instant started = Instant.now();
-        long startNanos = System.nanoTime();
-        Thread thread = Thread.ofPlatform().name("conclab-run-" + experiment.id()).daemon(true).unstarted(() -> {
-            RunStatus status = RunStatus.COMPLETED;
-            String error = null;
-            try {
-                for (int attempt = 1; ; attempt++) {
-                    experiment.run(ctx);
-                    List<ClaimResult> failed = ctx.result(NOT_JUDGED).claims().stream()
-                            .filter(c -> c.verdict() instanceof Verdict.Fails).toList();
-                    if (failed.isEmpty() || attempt == ATTEMPTS || ctx.stopReason() != null) {
-                        break;
-                    }
-                    ctx.startOver("attempt " + attempt + " of " + ATTEMPTS + " measured again after: "
-                            + failed.stream().map(c -> c.id() + " FAILS (" + c.verdict().detail() + ")")
-                            .collect(Collectors.joining("; ")));
-                }
-            } catch (InterruptedException | CancellationException e) {
-                status = ctx.stopReason() != null ? ctx.stopReason() : RunStatus.FAILED;
-                error = ctx.stopReason() != null ? null : "interrupted: " + e;
-            } catch (Throwable e) {
-                status = ctx.stopReason() != null ? ctx.stopReason() : RunStatus.FAILED;
-                error = ctx.stopReason() != null ? null : describe(e);
-            } finally {
-                ctx.children().close();
-            }
-            if (status == RunStatus.COMPLETED && ctx.stopReason() != null) {
-                status = ctx.stopReason();
-            }
-            double seconds = (System.nanoTime() - startNanos) / 1e9;
-            if (status == RunStatus.TIMED_OUT) {
-                error = "timed out after " + experiment.timeout(quick).toSeconds() + " s";
-            } else if (status == RunStatus.CANCELLED) {
-                error = "cancelled by the user";
-            }
-            done.complete(record(experiment, ctx, status, error, started, seconds));
-        });
+        Thread thread = Thread.ofPlatform().name("conclab-run-" + experiment.id()).daemon(true)
+                .unstarted(() -> done.complete(execute(experiment, ctx)));
         ctx.bind(thread);
         thread.start();
         return new RunHandle(experiment, ctx, thread, done);
+    }
+
+    /** The body of a run's thread: the attempts, then the record, however the attempts ended. */
+    private RunRecord execute(Experiment experiment, RunContext ctx) {
+        Instant started = Instant.now();
+        long startNanos = System.nanoTime();
+        String failure = null;
+        try {
+            runAttempts(experiment, ctx);
+        } catch (InterruptedException | CancellationException e) {
+            failure = "interrupted: " + e;
+        } catch (Throwable e) {
+            failure = describe(e);
+        } finally {
+            ctx.children().close();
+        }
+        RunStatus status = ctx.stopReason() != null ? ctx.stopReason()
+                : failure != null ? RunStatus.FAILED : RunStatus.COMPLETED;
+        String error = switch (status) {
+            case COMPLETED -> null;
+            case FAILED -> failure;
+            case TIMED_OUT -> "timed out after " + experiment.timeout(ctx.quick()).toSeconds() + " s";
+            case CANCELLED -> "cancelled by the user";
+        };
+        return record(experiment, ctx, status, error, started, (System.nanoTime() - startNanos) / 1e9);
+    }
+
+    /** Runs the experiment; a run with a failing claim runs again, up to {@link #ATTEMPTS} times in all. */
+    private static void runAttempts(Experiment experiment, RunContext ctx) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            experiment.run(ctx);
+            List<ClaimResult> failed = ctx.result(NOT_JUDGED).claims().stream()
+                    .filter(c -> c.verdict() instanceof Verdict.Fails).toList();
+            if (failed.isEmpty() || attempt == ATTEMPTS || ctx.stopReason() != null) {
+                return;
+            }
+            ctx.startOver("attempt " + attempt + " of " + ATTEMPTS + " measured again after: "
+                    + failed.stream().map(c -> c.id() + " FAILS (" + c.verdict().detail() + ")")
+                    .collect(Collectors.joining("; ")));
+        }
     }
 
     private RunRecord record(Experiment experiment, RunContext ctx, RunStatus status, String error, Instant started,
