@@ -65,8 +65,8 @@ import java.util.function.Consumer;
  *
  * <p><b>JVM exit.</b> {@link #installJvmHook} registers the shutdown as a JVM shutdown hook, so {@code SIGTERM},
  * {@code SIGINT} (Ctrl-C) and {@code System.exit} run it: the counterpart of a Python signal handler that sets a
- * {@code threading.Event} the workers check. The JVM does not wait for hooks forever when the process is killed
- * with {@code SIGKILL}: nothing runs then.
+ * {@code threading.Event} the workers check. A JVM hook that never ends keeps the JVM from exiting; this one is
+ * bounded by the deadline and the graces. {@code SIGKILL} and {@link Runtime#halt} run no hook at all.
  */
 public final class Shutdown {
 
