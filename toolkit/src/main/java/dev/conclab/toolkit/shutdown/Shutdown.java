@@ -130,7 +130,10 @@ public final class Shutdown {
         return executor;
     }
 
-    /** Waits for {@code thread}, then interrupts it. Returns it. */
+    /**
+     * Waits for {@code thread}, then interrupts it. Returns it. If this thread itself calls {@link #shutdown}, it
+     * is neither waited for nor interrupted, and is reported {@link Fate#ABANDONED}: it was still running.
+     */
     public Thread register(String name, Thread thread) {
         add(threads, name, Objects.requireNonNull(thread, "thread"));
         return thread;
@@ -339,7 +342,8 @@ public final class Shutdown {
                 queued.add(executorLate.get(i) ? executors.get(i).thing().shutdownNow() : List.of());
             }
             for (int i = 0; i < threads.size(); i++) {
-                if (threadLate.get(i)) {
+                // A registered thread that calls shutdown itself is not interrupted by its own call.
+                if (threadLate.get(i) && threads.get(i).thing() != Thread.currentThread()) {
                     threads.get(i).thing().interrupt();
                 }
             }
@@ -433,8 +437,8 @@ public final class Shutdown {
         }
 
         private void join(Thread t, long until) {
-            if (t.getState() == Thread.State.NEW) {
-                return;
+            if (t.getState() == Thread.State.NEW || t == Thread.currentThread()) {
+                return; // never started, or the caller itself: nothing to wait for
             }
             try {
                 long left = until - System.nanoTime();

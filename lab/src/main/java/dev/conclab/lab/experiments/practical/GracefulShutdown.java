@@ -321,8 +321,8 @@ public final class GracefulShutdown implements Experiment {
     }
 
     private static boolean refusesConnections(int port) {
-        try (Socket ignored = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            return false;
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            return !socket.isConnected();
         } catch (IOException refused) {
             return true;
         }
