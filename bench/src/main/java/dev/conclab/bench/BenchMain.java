@@ -83,7 +83,7 @@ public final class BenchMain {
         out.println("machine: " + machine());
         Rate baseline = rates.get(HandoffBenchmark.BASELINE);
         out.printf("%-22s %16s %12s %10s%n", "queue", "hand-offs/s", "± (99.9%)", "ratio");
-        rates.forEach((queue, rate) -> out.printf("%-22s %,16.0f %,12.0f %9.2f×%n", queue, rate.perSecond(),
+        rates.forEach((queue, rate) -> out.printf("%-22s %,16.0f %,12.0f %9.3f×%n", queue, rate.perSecond(),
                 rate.error(), baseline == null ? Double.NaN : rate.perSecond() / baseline.perSecond()));
     }
 

@@ -45,14 +45,22 @@ import java.util.concurrent.TimeoutException;
  * second ({@code put} counts the same items from the other side; the group total is their sum).
  *
  * <p><b>What to expect.</b> The bounded array- and node-based queues and the channel land in the same range
- * (tens of millions of hand-offs per second): while the buffer is neither full nor empty, each side takes the lock
- * briefly and rarely parks, so the cost is a lock hand-over per item. The synchronous hand-offs
+ * (tens of millions of hand-offs per second): each item costs a short lock acquisition on each side, and a thread
+ * parks only when the buffer is full or empty. The synchronous hand-offs
  * ({@code SynchronousQueue}, {@code LinkedTransferQueue.tryTransfer}) make every item a meeting of the two threads,
  * and when the threads do not each have a free core of their own they park and unpark per item: about two orders
- * of magnitude slower. Measured once with the default settings (2 forks × 5 × 1 s) on 2 shared cores (AMD EPYC,
- * JDK 25.0.3, other builds running): ArrayBlockingQueue 16.5 M/s ± 7.0 M (1.00×), LinkedBlockingQueue 22.0 M/s
- * (1.33×), BoundedChannel 26.4 M/s (1.59×), LinkedTransferQueue 0.13 M/s (0.01×), SynchronousQueue 0.11 M/s
- * (0.01×). The errors of the buffered queues overlap: on such a machine they are equal within noise. Compare ratios
+ * of magnitude slower. Measured twice with the default settings (2 forks × 5 × 1 s) on 2 cores shared with other
+ * builds (AMD EPYC, JDK 25.0.3), as hand-offs per second and ratio to the baseline:
+ * <pre>
+ *   queue                  run 1             run 2
+ *   ArrayBlockingQueue     16.5 M  1.00×     26.4 M  1.00×
+ *   LinkedBlockingQueue    22.0 M  1.33×     19.5 M  0.74×
+ *   BoundedChannel         26.4 M  1.59×     28.1 M  1.06×
+ *   LinkedTransferQueue     0.13 M 0.008×     0.11 M 0.004×
+ *   SynchronousQueue        0.11 M 0.007×     0.11 M 0.004×
+ * </pre>
+ * The 99.9% errors of the three buffered queues were 23–78% of their means and overlap: on such a machine they are
+ * equal within noise, and only the two orders of magnitude to the synchronous hand-offs stand out. Compare ratios
  * from the same run, never numbers from different runs.
  *
  * <p><b>Run</b> (from the repository root, with JDK 25):
