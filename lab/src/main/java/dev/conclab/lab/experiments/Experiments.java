@@ -10,6 +10,8 @@ import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
+import dev.conclab.lab.experiments.threading.DaemonThreads;
+import dev.conclab.lab.experiments.threading.ProducerConsumer;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +32,8 @@ public final class Experiments {
             new EventLoop(),
             new StartCost(),
             new ExecutorKinds(),
+            new ProducerConsumer(),
+            new DaemonThreads(),
             new ParallelMapExperiment(),
             new GracefulShutdown());
 
