@@ -10,7 +10,10 @@ import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
+import dev.conclab.lab.experiments.threading.BarrierPhases;
+import dev.conclab.lab.experiments.threading.ContextSwitch;
 import dev.conclab.lab.experiments.threading.DaemonThreads;
+import dev.conclab.lab.experiments.threading.GilHandoff;
 import dev.conclab.lab.experiments.threading.ProducerConsumer;
 
 import java.util.LinkedHashMap;
@@ -35,7 +38,10 @@ public final class Experiments {
             new ProducerConsumer(),
             new DaemonThreads(),
             new ParallelMapExperiment(),
-            new GracefulShutdown());
+            new GracefulShutdown(),
+            new ContextSwitch(),
+            new GilHandoff(),
+            new BarrierPhases());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
