@@ -38,7 +38,7 @@ class HandoffBenchmarkSmokeTest {
 
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         BenchMain.print(rates, new PrintStream(printed, true, StandardCharsets.UTF_8));
-        assertThat(printed.toString(StandardCharsets.UTF_8)).contains("machine: ").contains("1.00×")
+        assertThat(printed.toString(StandardCharsets.UTF_8)).contains("machine: ").contains("1.000×")
                 .contains("BoundedChannel");
     }
 }
