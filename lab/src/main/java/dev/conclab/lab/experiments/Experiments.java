@@ -8,6 +8,7 @@ import dev.conclab.lab.experiments.basics.ExecutorKinds;
 import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
+import dev.conclab.lab.experiments.threading.RaceConditions;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +28,8 @@ public final class Experiments {
             new IoModels(),
             new EventLoop(),
             new StartCost(),
-            new ExecutorKinds());
+            new ExecutorKinds(),
+            new RaceConditions());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
