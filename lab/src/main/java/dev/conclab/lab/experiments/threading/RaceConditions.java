@@ -66,6 +66,10 @@ import java.util.function.Predicate;
  * with a {@code threading.Barrier}, cures them with a {@code Lock} and {@code dict.setdefault}, and reports what a
  * free-running {@code counter += 1} lost.
  *
+ * <p>The barrier shows one bad interleaving; {@code RaceLinearizabilityTest} (lincheck's model checker, in the
+ * test suite) searches all interleavings of the same structures with nothing in the gap, and finds a
+ * non-linearizable history for each broken one and none for its cure.
+ *
  * <p>Stateless: each run builds its own structures and threads, and stops every thread before it returns.
  *
  * <p>Run: {@code ./conclab run race-conditions --trace races.json}. Expect each broken version to lose
