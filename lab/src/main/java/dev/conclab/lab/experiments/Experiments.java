@@ -15,6 +15,7 @@ import dev.conclab.lab.experiments.threading.ContextSwitch;
 import dev.conclab.lab.experiments.threading.DaemonThreads;
 import dev.conclab.lab.experiments.threading.GilHandoff;
 import dev.conclab.lab.experiments.threading.ProducerConsumer;
+import dev.conclab.lab.experiments.threading.RaceConditions;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +29,7 @@ import java.util.Optional;
 public final class Experiments {
 
     private static final List<Experiment> ALL = List.of(
+            // Basics
             new ConcurrencyVsParallelism(),
             new GilCpuThreads(),
             new CpuIoMatrix(),
@@ -35,13 +37,17 @@ public final class Experiments {
             new EventLoop(),
             new StartCost(),
             new ExecutorKinds(),
-            new ProducerConsumer(),
-            new DaemonThreads(),
-            new ParallelMapExperiment(),
-            new GracefulShutdown(),
-            new ContextSwitch(),
+            // Threading
             new GilHandoff(),
-            new BarrierPhases());
+            new ContextSwitch(),
+            new RaceConditions(),
+            new DaemonThreads(),
+            new ProducerConsumer(),
+            // Advanced
+            new BarrierPhases(),
+            // Practical
+            new ParallelMapExperiment(),
+            new GracefulShutdown());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
