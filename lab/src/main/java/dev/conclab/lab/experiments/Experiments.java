@@ -8,6 +8,8 @@ import dev.conclab.lab.experiments.basics.ExecutorKinds;
 import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
+import dev.conclab.lab.experiments.threading.Deadlock;
+import dev.conclab.lab.experiments.threading.LocksAndConditions;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +29,9 @@ public final class Experiments {
             new IoModels(),
             new EventLoop(),
             new StartCost(),
-            new ExecutorKinds());
+            new ExecutorKinds(),
+            new Deadlock(),
+            new LocksAndConditions());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
