@@ -37,8 +37,9 @@ class CliTest {
         assertThat(outcome.status()).isZero();
         String[] lines = outcome.out().strip().split("\n");
         assertThat(lines).hasSize(106);
-        assertThat(lines[lines.length - 1]).isEqualTo("10 answered/105");
-        assertThat(outcome.out()).contains("basics-04").contains("threading-05        open");
+        // The count grows as cards are answered; the shape of the line is what the CLI promises.
+        assertThat(lines[lines.length - 1]).matches("\\d+ answered/105");
+        assertThat(outcome.out()).contains("basics-04").contains("scenarios-10        open");
     }
 
     @Test
@@ -55,8 +56,8 @@ class CliTest {
         Outcome outcome = conclab();
 
         assertThat(outcome.status()).isZero();
-        assertThat(outcome.out()).contains("basics           10/10 answered").contains("10 of 105 questions answered")
-                .contains("./conclab run");
+        assertThat(outcome.out()).contains("basics           10/10 answered")
+                .containsPattern("\\d+ of 105 questions answered").contains("./conclab run");
     }
 
     @Test
@@ -70,7 +71,7 @@ class CliTest {
 
     @Test
     void showAnOpenCardSaysItIsOpen() {
-        Outcome outcome = conclab("show", "threading-05");
+        Outcome outcome = conclab("show", "scenarios-10");
 
         assertThat(outcome.status()).isZero();
         assertThat(outcome.out()).contains("This card is open");
