@@ -13,7 +13,9 @@ import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
 import dev.conclab.lab.experiments.threading.BarrierPhases;
 import dev.conclab.lab.experiments.threading.ContextSwitch;
 import dev.conclab.lab.experiments.threading.DaemonThreads;
+import dev.conclab.lab.experiments.threading.Deadlock;
 import dev.conclab.lab.experiments.threading.GilHandoff;
+import dev.conclab.lab.experiments.threading.LocksAndConditions;
 import dev.conclab.lab.experiments.threading.ProducerConsumer;
 import dev.conclab.lab.experiments.threading.RaceConditions;
 
@@ -41,6 +43,8 @@ public final class Experiments {
             new GilHandoff(),
             new ContextSwitch(),
             new RaceConditions(),
+            new LocksAndConditions(),
+            new Deadlock(),
             new DaemonThreads(),
             new ProducerConsumer(),
             // Advanced
