@@ -49,19 +49,20 @@ import java.util.concurrent.TimeoutException;
  * parks only when the buffer is full or empty. The synchronous hand-offs
  * ({@code SynchronousQueue}, {@code LinkedTransferQueue.tryTransfer}) make every item a meeting of the two threads,
  * and when the threads do not each have a free core of their own they park and unpark per item: about two orders
- * of magnitude slower. Measured twice with the default settings (2 forks × 5 × 1 s) on 2 cores shared with other
- * builds (AMD EPYC, JDK 25.0.3), as hand-offs per second and ratio to the baseline:
+ * of magnitude slower. Measured with the default settings (2 forks × 5 × 1 s) on 2 vCPUs (AMD EPYC, JDK 25.0.3),
+ * as hand-offs per second and ratio to the baseline; runs 1 and 2 shared the cores with other builds, run 3 had
+ * the machine to itself:
  * <pre>
- *   queue                  run 1             run 2
- *   ArrayBlockingQueue     16.5 M  1.00×     26.4 M  1.00×
- *   LinkedBlockingQueue    22.0 M  1.33×     19.5 M  0.74×
- *   BoundedChannel         26.4 M  1.59×     28.1 M  1.06×
- *   LinkedTransferQueue     0.13 M 0.008×     0.11 M 0.004×
- *   SynchronousQueue        0.11 M 0.007×     0.11 M 0.004×
+ *   queue                  run 1              run 2              run 3 (idle)
+ *   ArrayBlockingQueue     16.5 M  1.00×      26.4 M  1.00×      21.5 M  1.00×
+ *   LinkedBlockingQueue    22.0 M  1.33×      19.5 M  0.74×      10.6 M  0.49×
+ *   BoundedChannel         26.4 M  1.59×      28.1 M  1.06×      16.2 M  0.75×
+ *   LinkedTransferQueue     0.13 M 0.008×      0.11 M 0.004×      0.09 M 0.004×
+ *   SynchronousQueue        0.11 M 0.007×      0.11 M 0.004×      0.24 M 0.011×
  * </pre>
- * The 99.9% errors of the three buffered queues were 23–78% of their means and overlap: on such a machine they are
- * equal within noise, and only the two orders of magnitude to the synchronous hand-offs stand out. Compare ratios
- * from the same run, never numbers from different runs.
+ * The 99.9% errors of the three buffered queues were 18–78% of their means, and their order changed from run to
+ * run: on such a machine they are equal within noise, and only the two orders of magnitude to the synchronous
+ * hand-offs stand out. Compare ratios from the same run, never numbers from different runs.
  *
  * <p><b>Run</b> (from the repository root, with JDK 25):
  * <pre>
