@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -32,6 +33,16 @@ public final class RunContext {
     private volatile RunStatus stopReason;
     private volatile Thread runThread;
     private volatile String pythonVersion;
+    /** Claims gated by {@link #requireCores}, with the cores each needs. */
+    private final Map<String, Integer> needsCores = new LinkedHashMap<>();
+    /** CPU used by other processes since this attempt began, when the machine tells. */
+    private volatile Optional<CpuShare> cpuShare = CpuShare.start();
+
+    /**
+     * Cores' worth of CPU other processes may use, on average over an attempt, before a failed claim about
+     * parallel speed-up counts as not judged rather than failed. An idle machine shows a few hundredths.
+     */
+    static final double BUSY_CORES = 0.3;
 
     public RunContext(Experiment experiment, ParamValues params, boolean quick, ProgressListener progress) {
         this.experiment = experiment;
@@ -101,11 +112,17 @@ public final class RunContext {
         notes.add(note);
     }
 
-    /** Gives {@code claim} its verdict for this run. */
+    /**
+     * Gives {@code claim} its verdict for this run. A claim gated by {@link #requireCores} that FAILS while other
+     * processes were using the machine's cores is SKIPPED instead, with the measurement and the load in its reason.
+     */
     public synchronized void claim(ClaimSpec claim, Verdict verdict) {
         ClaimSpec spec = declared.get(claim.id());
         if (spec == null || !spec.equals(claim)) {
             throw new IllegalArgumentException(experiment.id() + " judged an undeclared claim: " + claim.id());
+        }
+        if (verdict instanceof Verdict.Fails failed && needsCores.containsKey(claim.id())) {
+            verdict = skipIfBusy(needsCores.get(claim.id()), failed);
         }
         if (verdicts.putIfAbsent(claim.id(), verdict) != null) {
             throw new IllegalStateException(experiment.id() + " judged claim " + claim.id() + " twice");
@@ -114,14 +131,28 @@ public final class RunContext {
 
     /**
      * Skips {@code claim} unless the machine has at least {@code cores} cores; returns whether it has them.
-     * Use it before measuring a claim about parallel speed-up.
+     * Use it for every claim about parallel speed-up. The cores must also be free: if the claim then FAILS while
+     * other processes used {@value #BUSY_CORES} cores or more on average during this attempt, it is SKIPPED with
+     * that reason instead, because the measurement was of the neighbours, not of the code.
      */
     public boolean requireCores(ClaimSpec claim, int cores) {
         if (cores() >= cores) {
+            synchronized (this) {
+                needsCores.put(claim.id(), cores);
+            }
             return true;
         }
         claim(claim, Verdict.skipped("needs " + cores + " cores; this machine has " + cores()));
         return false;
+    }
+
+    private Verdict skipIfBusy(int cores, Verdict.Fails failed) {
+        Optional<Double> others = cpuShare.flatMap(CpuShare::othersCores);
+        if (others.isPresent() && others.get() >= BUSY_CORES) {
+            return Verdict.skipped(String.format("needs %d idle cores, but other processes used %.1f cores on"
+                    + " average during this run; measured anyway: %s", cores, others.get(), failed.detail()));
+        }
+        return failed;
     }
 
     /** Records the CPython version a probe of this run used, for the result's machine facts. */
@@ -169,6 +200,7 @@ public final class RunContext {
      */
     synchronized void startOver(String why) {
         earlierAttempts.add(why);
+        cpuShare = CpuShare.start();
         verdicts.clear();
         tables.clear();
         series.clear();

@@ -165,6 +165,28 @@ class RunnerTest {
     }
 
     @Test
+    void aParallelClaimThatFailsWhileAnotherProcessBurnsACoreIsSkippedWithTheLoad() throws Exception {
+        RunRecord record = run(new TestExperiment(Duration.ofSeconds(10), ctx -> {
+            Process burner = new ProcessBuilder("sh", "-c", "while :; do :; done").start();
+            try {
+                assertThat(ctx.requireCores(TestExperiment.FIRST, 1)).isTrue();
+                Thread.sleep(600); // the window must see the burner use a core for a while
+                ctx.claim(TestExperiment.FIRST, Verdict.atLeast("speed-up", 1.0, 1.5));
+                // A claim not gated by requireCores fails as measured, busy machine or not.
+                ctx.claim(TestExperiment.SECOND, Verdict.atLeast("speed-up", 1.0, 1.5));
+            } finally {
+                burner.destroyForcibly().waitFor();
+            }
+        }));
+
+        Verdict gated = record.result().claims().get(0).verdict();
+        assertThat(gated).isInstanceOf(Verdict.Skipped.class);
+        assertThat(gated.detail()).contains("needs 1 idle cores, but other processes used")
+                .contains("measured anyway: speed-up: 1.00× (needs ≥ 1.50×)");
+        assertThat(record.result().claims().get(1).verdict()).isInstanceOf(Verdict.Fails.class);
+    }
+
+    @Test
     void aStoredRecordReadsBackWithItsVerdicts(@TempDir Path home) throws Exception {
         ResultStore store = new ResultStore(home);
         Runner storing = new Runner(Optional.of(store));
