@@ -12,6 +12,7 @@ import dev.conclab.lab.probe.ProbeOutcome;
 import dev.conclab.lab.probe.PythonProbes;
 import dev.conclab.toolkit.loop.Coroutine;
 import dev.conclab.toolkit.loop.LoopFuture;
+import dev.conclab.toolkit.loop.LoopStall;
 import dev.conclab.toolkit.loop.Outcome;
 import dev.conclab.toolkit.loop.SelectorEventLoop;
 import dev.conclab.toolkit.loop.SlowCallback;
@@ -21,6 +22,7 @@ import dev.conclab.toolkit.loop.Task;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,6 +54,10 @@ import java.util.stream.IntStream;
  *       {@code loop.slow_callback_duration} (0.1 s) is logged as "Executing &lt;Handle …&gt; took 0.150 seconds";
  *       the probe captures the {@code asyncio} logger. The toolkit loop in debug mode reports the same, with the
  *       callback's name and duration.</li>
+ *   <li><b>A watchdog sees it as it happens</b> (toolkit only; asyncio has none built in). A callback waits on a
+ *       latch that only the watchdog's report opens, so the loop is stuck for sure; the watchdog, a daemon thread
+ *       started with the loop, notices the callback running past its threshold (50 ms) and reports the loop
+ *       thread's stack, whose first application frame is the method that waits.</li>
  * </ol>
  * Parts 1–4 are orderings fixed by the loop's rules, so they come out the same on every run. Part 5's numbers are
  * the smallest lateness of several runs.
@@ -96,6 +102,13 @@ public final class LoopAnatomy implements Experiment {
     static final ClaimSpec JVM_DEBUG = new ClaimSpec("jvm-debug",
             "The toolkit loop's debug mode reports the same slow callback, with its name and duration.");
 
+    static final ClaimSpec JVM_WATCHDOG = new ClaimSpec("jvm-watchdog",
+            "The toolkit loop's stall watchdog reports a callback stuck for longer than its threshold, with the"
+                    + " loop thread's stack naming the method that blocks.");
+
+    /** The watchdog's threshold in part 7. */
+    static final Duration STALL_THRESHOLD = Duration.ofMillis(50);
+
     /** The timers' labels, in the order they are scheduled; they must run a1, a2, b, c. */
     static final List<String> TIMER_ORDER = List.of("a1", "a2", "b", "c");
     /** The steps of tasks A and B, in the order they must run. */
@@ -138,7 +151,7 @@ public final class LoopAnatomy implements Experiment {
     @Override
     public List<ClaimSpec> claims() {
         return List.of(PY_FIFO, JVM_FIFO, PY_TIMERS, JVM_TIMERS, PY_THREADSAFE, JVM_THREADSAFE, PY_TASKS, JVM_TASKS,
-                PY_BLOCKING, JVM_BLOCKING, PY_DEBUG, JVM_DEBUG);
+                PY_BLOCKING, JVM_BLOCKING, PY_DEBUG, JVM_DEBUG, JVM_WATCHDOG);
     }
 
     /** What one side observed; both sides fill the same record, so one judge serves both. */
@@ -159,6 +172,19 @@ public final class LoopAnatomy implements Experiment {
         Observed jvm = jvm(ctx, callbacks, block, slow, repeats);
         judge(ctx, jvm, callbacks, block, slow, repeats, JVM_FIFO, JVM_TIMERS, JVM_THREADSAFE, JVM_TASKS, JVM_BLOCKING,
                 JVM_DEBUG, "callSoon", "toolkit loop");
+
+        ctx.progress(0.45, "toolkit loop: the stall watchdog");
+        LoopStall stall = watchdog();
+        String frame = stall == null ? "no report" : stall.blockingFrame().map(f -> f.getClassName() + "."
+                + f.getMethodName()).orElse("no application frame");
+        String expectedFrame = LoopAnatomy.class.getName() + ".waitForTheWatchdog";
+        ctx.claim(JVM_WATCHDOG, Verdict.check(stall != null && frame.equals(expectedFrame)
+                        && stall.stalledFor().compareTo(STALL_THRESHOLD) >= 0, stall == null
+                ? "the watchdog made no report within 10 s of the stall"
+                : String.format("threshold %d ms: the watchdog reported callback \"%s\" stuck for %d ms, blocked at %s"
+                        + " (needs %s), top of stack %s", STALL_THRESHOLD.toMillis(), stall.callbackName(),
+                stall.stalledFor().toMillis(), frame, expectedFrame, stall.topFrame().map(f -> f.getClassName() + "."
+                        + f.getMethodName()).orElse("?"))));
 
         ctx.progress(0.5, "CPython: loop_anatomy.py");
         Observed py = python(ctx, callbacks, block, slow, repeats);
@@ -186,7 +212,9 @@ public final class LoopAnatomy implements Experiment {
                         jvm.baselineLatenessMs())
                 .row("6. slow-callback duration, s", py == null ? "—" : py.slowDurationS(), jvm.slowDurationS())
                 .row("6. debug-mode reports", py == null ? "—" : String.join(" | ", py.slowReports()),
-                        String.join(" | ", jvm.slowReports()));
+                        String.join(" | ", jvm.slowReports()))
+                .row("7. stall watchdog (" + STALL_THRESHOLD.toMillis() + " ms) blocked at", "— (none built in)",
+                        frame);
         ctx.table(table.build());
         ctx.progress(1, "done");
     }
@@ -512,6 +540,37 @@ public final class LoopAnatomy implements Experiment {
         }
         loop.callAt(deadline, "timer", () -> done.setResult((loop.time() - deadline) / 1e6));
         return loop.runUntilComplete(done);
+    }
+
+    /**
+     * Part 7: a callback waits on a latch that the watchdog's report opens (so the stall is certain and ends as soon
+     * as it is seen); returns the report, or {@code null} if none came within 10 s.
+     */
+    private static LoopStall watchdog() {
+        CountDownLatch reported = new CountDownLatch(1);
+        LoopStall[] report = new LoopStall[1];
+        try (SelectorEventLoop loop = SelectorEventLoop.builder().name("anatomy-watched")
+                .watchdog(STALL_THRESHOLD, stall -> {
+                    report[0] = stall; // published to the loop thread by the latch below
+                    reported.countDown();
+                }).build()) {
+            LoopFuture<Void> done = loop.createFuture("watchdog");
+            loop.callSoon("waits for the watchdog", () -> {
+                waitForTheWatchdog(reported);
+                done.setResult(null);
+            });
+            loop.runUntilComplete(done);
+            return reported.getCount() == 0 ? report[0] : null;
+        } // close() stops and joins the watchdog thread
+    }
+
+    /** The stuck callback's frame: what the watchdog must name. */
+    private static void waitForTheWatchdog(CountDownLatch reported) {
+        try {
+            reported.await(10, TimeUnit.SECONDS); // bounded, so a broken watchdog cannot hang the lab
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The broken callback: blocks the loop's only thread. */
