@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import gc
 import inspect
+import os
 import threading
 import time
 import tracemalloc
@@ -32,7 +33,6 @@ def rss_bytes():
     """This process's resident set size, from /proc (Linux); 0 where there is none."""
     try:
         with open("/proc/self/statm") as f:
-            import os
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except OSError:
         return 0

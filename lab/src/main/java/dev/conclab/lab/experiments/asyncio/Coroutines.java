@@ -105,7 +105,7 @@ public final class Coroutines implements Experiment {
                 new Param.IntParam("tasks", "coroutines and virtual threads that wait at once (N)", 1, 200_000,
                         10_000, 10_000),
                 new Param.IntParam("threads", "OS threads for the CPython contrast", 1, 5_000, 1_000, 500),
-                new Param.IntParam("delay-ms", "how long each of them waits, in ms (D)", 20, 2_000, 200, 100));
+                new Param.IntParam("delay-ms", "how long each of them waits, in ms (D)", 20, 2_000, 200, 200));
     }
 
     @Override
@@ -265,6 +265,11 @@ public final class Coroutines implements Experiment {
                 // The task's larger measure against the thread's resident growth: a thread's stack is invisible
                 // to tracemalloc, a task's objects are all on the Python heap.
                 double task = Math.max(py.taskTraced(), py.taskRss());
+                if (py.threadRss() <= 0) {
+                    ctx.claim(PY_TASK_MEMORY, Verdict.skipped("this system has no /proc/self/statm, so the probe"
+                            + " cannot measure a thread's resident memory"));
+                    return py;
+                }
                 ctx.claim(PY_TASK_MEMORY, Verdict.atLeast(String.format(
                         "a blocked thread adds %.0f B of resident memory; a pending task %.0f B (the larger of"
                                 + " tracemalloc %.0f B and resident %.0f B)", py.threadRss(), task, py.taskTraced(),
