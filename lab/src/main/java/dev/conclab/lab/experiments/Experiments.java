@@ -1,6 +1,9 @@
 package dev.conclab.lab.experiments;
 
 import dev.conclab.lab.engine.Experiment;
+import dev.conclab.lab.experiments.asyncio.CooperativeScheduling;
+import dev.conclab.lab.experiments.asyncio.Coroutines;
+import dev.conclab.lab.experiments.asyncio.GreenThreads;
 import dev.conclab.lab.experiments.asyncio.LoopAnatomy;
 import dev.conclab.lab.experiments.basics.ConcurrencyVsParallelism;
 import dev.conclab.lab.experiments.basics.CpuIoMatrix;
@@ -50,6 +53,9 @@ public final class Experiments {
             new ProducerConsumer(),
             // Asyncio
             new LoopAnatomy(),
+            new Coroutines(),
+            new GreenThreads(),
+            new CooperativeScheduling(),
             // Advanced
             new BarrierPhases(),
             // Practical
