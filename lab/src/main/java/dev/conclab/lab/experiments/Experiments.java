@@ -1,6 +1,8 @@
 package dev.conclab.lab.experiments;
 
 import dev.conclab.lab.engine.Experiment;
+import dev.conclab.lab.experiments.asyncio.Backpressure;
+import dev.conclab.lab.experiments.asyncio.BlockingToAsync;
 import dev.conclab.lab.experiments.asyncio.CooperativeScheduling;
 import dev.conclab.lab.experiments.asyncio.Coroutines;
 import dev.conclab.lab.experiments.asyncio.GreenThreads;
@@ -56,6 +58,8 @@ public final class Experiments {
             new Coroutines(),
             new GreenThreads(),
             new CooperativeScheduling(),
+            new BlockingToAsync(),
+            new Backpressure(),
             // Advanced
             new BarrierPhases(),
             // Practical

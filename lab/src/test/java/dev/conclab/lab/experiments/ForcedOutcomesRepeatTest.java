@@ -36,7 +36,8 @@ class ForcedOutcomesRepeatTest {
             new Forced("deadlock", Map.of()),
             new Forced("barrier-phases", Map.of()),
             new Forced("producer-consumer", Map.of("items", "200", "consume-us", "200")),
-            new Forced("loop-anatomy", Map.of()));
+            new Forced("loop-anatomy", Map.of()),
+            new Forced("backpressure", Map.of("items", "500", "stream-kib", "2048")));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
