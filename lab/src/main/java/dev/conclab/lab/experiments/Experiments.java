@@ -1,6 +1,8 @@
 package dev.conclab.lab.experiments;
 
 import dev.conclab.lab.engine.Experiment;
+import dev.conclab.lab.experiments.asyncio.CpuStarvation;
+import dev.conclab.lab.experiments.asyncio.ThreadsAndLoop;
 import dev.conclab.lab.experiments.basics.ConcurrencyVsParallelism;
 import dev.conclab.lab.experiments.basics.CpuIoMatrix;
 import dev.conclab.lab.experiments.basics.EventLoop;
@@ -47,6 +49,9 @@ public final class Experiments {
             new Deadlock(),
             new DaemonThreads(),
             new ProducerConsumer(),
+            // Asyncio
+            new CpuStarvation(),
+            new ThreadsAndLoop(),
             // Advanced
             new BarrierPhases(),
             // Practical
