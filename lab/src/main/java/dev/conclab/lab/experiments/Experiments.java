@@ -2,6 +2,7 @@ package dev.conclab.lab.experiments;
 
 import dev.conclab.lab.engine.Experiment;
 import dev.conclab.lab.experiments.asyncio.CpuStarvation;
+import dev.conclab.lab.experiments.asyncio.LoopAnatomy;
 import dev.conclab.lab.experiments.asyncio.ThreadsAndLoop;
 import dev.conclab.lab.experiments.basics.ConcurrencyVsParallelism;
 import dev.conclab.lab.experiments.basics.CpuIoMatrix;
@@ -50,6 +51,7 @@ public final class Experiments {
             new DaemonThreads(),
             new ProducerConsumer(),
             // Asyncio
+            new LoopAnatomy(),
             new CpuStarvation(),
             new ThreadsAndLoop(),
             // Advanced
