@@ -23,8 +23,10 @@ request. Each variant runs ``--repeat`` times, taking turns; per variant the run
 smallest p99 lateness is reported (the best of several runs, for the cures; for the broken
 variant the smallest is the conservative choice).
 
-detector: the on-loop and yield variants again with ``loop.set_debug(True)``; the warnings
-the ``asyncio`` logger emits ("Executing <Task ...> took 0.150 seconds") are captured.
+detector: the on-loop and yield variants again in debug mode (``asyncio.run(debug=True)``), with
+at least 0.2 s of work; the warnings the ``asyncio`` logger emits ("Executing <Task ...> took
+0.250 seconds") are captured. Each runs up to ``--repeat`` times: the on-loop one until a run
+logs a warning, the yield one until a run logs none.
 
 Prints one JSON object on stdout (times in ms):
   python, implementation, cpu_count
@@ -45,6 +47,7 @@ import time
 from probelib import burn, emit, positive_int
 
 CALIBRATE_ITERATIONS = 200_000
+DEBUG_WORK_S = 0.2  # the least CPU work of the debug-mode runs: twice the slow-callback duration
 
 
 def calibrate(cpu_ms):
@@ -139,24 +142,36 @@ class Captured(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def detector(iterations, chunk, gap_s, lead_s, cpu_s):
+def detector(iterations, chunk, gap_s, lead_s, cpu_s, attempts):
+    """Runs the on-loop and the yield variants in debug mode and captures the asyncio logger's warnings.
+
+    The on-loop handler gets at least DEBUG_WORK_S of work, so that it crosses the 0.1 s threshold even if the
+    calibration ran on a busy machine. On a busy machine a 1 ms chunk can also be descheduled for 0.1 s, so each
+    variant runs up to `attempts` times: the on-loop one until a run logs a warning, the yield one until a run logs
+    none (the best of several runs, as for the timings)."""
     logger = logging.getLogger("asyncio")
+    debug_iterations = max(iterations, int(iterations * DEBUG_WORK_S / cpu_s))
+    debug_cpu_s = max(cpu_s, DEBUG_WORK_S)
     captured = {}
     slow = None
-    for variant in ("on-loop", "yield"):
-        handler = Captured()
-        logger.addHandler(handler)
-        logger.propagate = False
-        try:
-            async def main():
-                nonlocal slow
-                slow = asyncio.get_running_loop().slow_callback_duration
-                return await run_variant(variant, iterations, chunk, gap_s, lead_s, cpu_s, None, None)
-            asyncio.run(main(), debug=True)
-        finally:
-            logger.removeHandler(handler)
-            logger.propagate = True
-        captured[variant] = [m for m in handler.messages if "took" in m]
+    for variant, enough in (("on-loop", lambda w: len(w) > 0), ("yield", lambda w: len(w) == 0)):
+        for _ in range(attempts):
+            handler = Captured()
+            logger.addHandler(handler)
+            logger.propagate = False
+            try:
+                async def main():
+                    nonlocal slow
+                    slow = asyncio.get_running_loop().slow_callback_duration
+                    return await run_variant(variant, debug_iterations, chunk, gap_s, lead_s, debug_cpu_s, None,
+                                             None)
+                asyncio.run(main(), debug=True)
+            finally:
+                logger.removeHandler(handler)
+                logger.propagate = True
+            captured[variant] = [m for m in handler.messages if "took" in m]
+            if enough(captured[variant]):
+                break
     return {"slow_callback_duration_s": slow, "on_loop_warnings": captured["on-loop"],
             "yield_warnings": captured["yield"]}
 
@@ -194,7 +209,7 @@ def main(argv=None):
         "switch_interval_s": sys.getswitchinterval(),
         "work_iterations": iterations,
         "variants": best,
-        "detector": detector(iterations, chunk, gap_s, lead_s, cpu_s),
+        "detector": detector(iterations, chunk, gap_s, lead_s, cpu_s, args.repeat),
     })
     return 0
 

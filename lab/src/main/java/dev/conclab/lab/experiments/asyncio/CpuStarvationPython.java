@@ -104,10 +104,11 @@ final class CpuStarvationPython {
         ctx.claim(CpuStarvation.PY_DEBUG_DETECTS, Verdict.check(py.slowCallbackSeconds() == 0.1 && named
                         && py.yieldWarnings().isEmpty(),
                 String.format("loop.slow_callback_duration = %s s; on-loop handler: %d warning(s)%s; chunked"
-                                + " handler: %d warning(s) (needs 0.1 s, a warning naming cpu-handler, and none)",
+                                + " handler: %d warning(s) (needs 0.1 s, a warning naming cpu-handler, and none; each"
+                                + " tried up to %d runs)",
                         py.slowCallbackSeconds(), py.onLoopWarnings().size(),
                         py.onLoopWarnings().isEmpty() ? "" : ", e.g. \"" + shorten(py.onLoopWarnings().getFirst())
-                                + "\"", py.yieldWarnings().size())));
+                                + "\"", py.yieldWarnings().size(), repeat)));
     }
 
     private static void cure(RunContext ctx, ClaimSpec claim, Lateness cure, String how, int cpuMs, int repeat) {
