@@ -124,8 +124,9 @@ public final class ThreadsAndLoop implements Experiment {
     @Override
     public List<Param> params() {
         return List.of(
-                new Param.IntParam("timer-ms", "the loop's only timer, due this many ms after each round starts (T)",
-                        50, 5_000, 200, 100),
+                new Param.IntParam("timer-ms", "the loop's only timer, due this many ms after each round starts (T; the"
+                        + " thread-safe hand-offs need the loop thread to get a core within T/2)",
+                        50, 5_000, 300, 250),
                 new Param.IntParam("rounds", "rounds of each step", 1, 50, 5, 3));
     }
 
