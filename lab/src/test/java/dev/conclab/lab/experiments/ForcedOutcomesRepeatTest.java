@@ -36,6 +36,7 @@ class ForcedOutcomesRepeatTest {
             new Forced("deadlock", Map.of()),
             new Forced("barrier-phases", Map.of()),
             new Forced("producer-consumer", Map.of("items", "200", "consume-us", "200")),
+            new Forced("loop-anatomy", Map.of()),
             new Forced("threads-and-loop", Map.of("rounds", "2")));
 
     @TestFactory
