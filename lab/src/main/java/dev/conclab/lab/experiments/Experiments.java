@@ -5,8 +5,10 @@ import dev.conclab.lab.experiments.asyncio.Backpressure;
 import dev.conclab.lab.experiments.asyncio.BlockingToAsync;
 import dev.conclab.lab.experiments.asyncio.CooperativeScheduling;
 import dev.conclab.lab.experiments.asyncio.Coroutines;
+import dev.conclab.lab.experiments.asyncio.CpuStarvation;
 import dev.conclab.lab.experiments.asyncio.GreenThreads;
 import dev.conclab.lab.experiments.asyncio.LoopAnatomy;
+import dev.conclab.lab.experiments.asyncio.ThreadsAndLoop;
 import dev.conclab.lab.experiments.basics.ConcurrencyVsParallelism;
 import dev.conclab.lab.experiments.basics.CpuIoMatrix;
 import dev.conclab.lab.experiments.basics.EventLoop;
@@ -60,6 +62,8 @@ public final class Experiments {
             new CooperativeScheduling(),
             new BlockingToAsync(),
             new Backpressure(),
+            new CpuStarvation(),
+            new ThreadsAndLoop(),
             // Advanced
             new BarrierPhases(),
             // Practical

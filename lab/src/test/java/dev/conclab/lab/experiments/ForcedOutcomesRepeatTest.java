@@ -37,7 +37,8 @@ class ForcedOutcomesRepeatTest {
             new Forced("barrier-phases", Map.of()),
             new Forced("producer-consumer", Map.of("items", "200", "consume-us", "200")),
             new Forced("loop-anatomy", Map.of()),
-            new Forced("backpressure", Map.of("items", "500", "stream-kib", "2048")));
+            new Forced("backpressure", Map.of("items", "500", "stream-kib", "2048")),
+            new Forced("threads-and-loop", Map.of("rounds", "2")));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
