@@ -1,6 +1,7 @@
 package dev.conclab.lab.experiments;
 
 import dev.conclab.lab.engine.Experiment;
+import dev.conclab.lab.experiments.asyncio.LoopAnatomy;
 import dev.conclab.lab.experiments.basics.ConcurrencyVsParallelism;
 import dev.conclab.lab.experiments.basics.CpuIoMatrix;
 import dev.conclab.lab.experiments.basics.EventLoop;
@@ -47,6 +48,8 @@ public final class Experiments {
             new Deadlock(),
             new DaemonThreads(),
             new ProducerConsumer(),
+            // Asyncio
+            new LoopAnatomy(),
             // Advanced
             new BarrierPhases(),
             // Practical

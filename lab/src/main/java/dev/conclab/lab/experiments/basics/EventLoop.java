@@ -14,13 +14,13 @@ import dev.conclab.lab.probe.ProbeException;
 import dev.conclab.lab.probe.ProbeOutcome;
 import dev.conclab.lab.probe.PythonProbes;
 
+import dev.conclab.toolkit.loop.LoopFuture;
+import dev.conclab.toolkit.loop.SelectorEventLoop;
+
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -47,9 +47,9 @@ import java.util.concurrent.TimeUnit;
  * starts right after one heartbeat, so the next heartbeat is late by at least B − 10 ms; that is why B starts at
  * 50 ms, where B − 10 ms is 0.8×B.
  *
- * <p>The JVM loop here is a {@link ScheduledThreadPoolExecutor} with exactly one thread: a ready queue and a delay
- * heap served by one thread, which is the skeleton of every event loop. It has no I/O selector; the toolkit's own
- * asyncio-style event loop (timers, I/O readiness, tasks) arrives with a later issue. The CPython side runs the
+ * <p>The JVM loop is the toolkit's {@link SelectorEventLoop}: a ready queue, a timer heap and a selector served by
+ * one thread, in the shape of asyncio's own loop (experiment {@code loop-anatomy} takes it apart). As
+ * {@code asyncio.run} does, it runs on the calling thread, inside {@code runUntilComplete}. The CPython side runs the
  * {@code asyncio_loop.py} probe; without a CPython 3 its claims are skipped with the reason.
  *
  * <p>Run: {@code ./conclab run event-loop -p tasks=10000 --trace loop.json}. Expect N coroutines or timers to finish
@@ -74,8 +74,6 @@ public final class EventLoop implements Experiment {
     static final int HEARTBEAT_MS = 10;
     /** The heartbeat runs for B plus this long, as the probe's does. */
     private static final int EXTRA_RUN_MS = 100;
-    /** How long to wait, beyond what a step should take, before calling the loop stuck. */
-    private static final long GIVE_UP_MILLIS = 30_000;
 
     @Override
     public String id() {
@@ -147,7 +145,7 @@ public final class EventLoop implements Experiment {
         Table.Builder table = Table.builder("asyncio and a one-thread JVM loop, side by side (N = " + tasks + ", D = "
                 + delay + " ms, B = " + block + " ms; best of " + repeats + ")", "measure", "CPython", "JVM");
         table.row("what the loop is", py == null ? "—" : "asyncio event loop, CPython " + py.version(),
-                        "ScheduledThreadPoolExecutor, 1 thread")
+                        "conclab toolkit SelectorEventLoop, 1 thread")
                 .row("N waits of D ms all done after, ms", py == null ? "—" : py.gatherMs(),
                         jvm.timers().bestMillis())
                 .row("… as a multiple of D", py == null ? "—" : py.gatherMs() / delay,
@@ -229,49 +227,46 @@ public final class EventLoop implements Experiment {
         return value.asDouble();
     }
 
-    // ---- JVM --------------------------------------------------------------------------------------------------
+    // ---- JVM ----------------------------------------------------------------------------------------------
 
+    /**
+     * Runs the JVM side on the toolkit's loop. The loop runs on the experiment's own thread, inside
+     * {@code runUntilComplete}, as {@code asyncio.run} runs its loop on the calling thread: no thread is started.
+     */
     private static JvmSide jvm(RunContext ctx, int tasks, int delay, int block, int repeats) throws Exception {
-        ScheduledThreadPoolExecutor loop = new ScheduledThreadPoolExecutor(1,
-                Thread.ofPlatform().name("event-loop").daemon(true).factory());
-        loop.setRemoveOnCancelPolicy(true);
-        try (loop) {
-            try {
-                Set<String> timerThreads = ConcurrentHashMap.newKeySet();
-                Timing timers = Measure.bestOf(repeats, ctx, () -> timers(ctx, loop, tasks, delay, timerThreads,
-                        false));
-                timers(ctx, loop, tasks, delay, timerThreads, true);
+        try (SelectorEventLoop loop = SelectorEventLoop.builder().name("event-loop").build()) {
+            Set<String> timerThreads = new HashSet<>(); // touched only on the loop thread
+            Timing timers = Measure.bestOf(repeats, ctx, () -> timers(ctx, loop, tasks, delay, timerThreads, false));
+            timers(ctx, loop, tasks, delay, timerThreads, true);
 
-                ctx.progress(0.15, "JVM: heartbeat with and without a blocking callback");
-                double baseline = Double.MAX_VALUE;
-                double withBlock = Double.MAX_VALUE;
-                double queued = Double.MAX_VALUE;
-                for (int i = 0; i < repeats; i++) {
-                    boolean traced = i == repeats - 1;
-                    baseline = Math.min(baseline, heartbeat(ctx, loop, 0, traced).maxGapMs());
-                    Beats beats = heartbeat(ctx, loop, block, traced);
-                    withBlock = Math.min(withBlock, beats.maxGapMs());
-                    queued = Math.min(queued, beats.queuedDelayMs());
-                    ctx.progress(0.15 + 0.3 * (i + 1) / repeats, "JVM: heartbeat, run " + (i + 1) + " of " + repeats);
-                }
-                return new JvmSide(timers, timerThreads.size(), withBlock, baseline, queued);
-            } finally {
-                loop.shutdownNow(); // cancels a heartbeat left behind by a failed step; close() then waits
+            ctx.progress(0.15, "JVM: heartbeat with and without a blocking callback");
+            double baseline = Double.MAX_VALUE;
+            double withBlock = Double.MAX_VALUE;
+            double queued = Double.MAX_VALUE;
+            for (int i = 0; i < repeats; i++) {
+                ctx.checkCancelled();
+                boolean traced = i == repeats - 1;
+                baseline = Math.min(baseline, heartbeat(ctx, loop, 0, traced).maxGapMs());
+                Beats beats = heartbeat(ctx, loop, block, traced);
+                withBlock = Math.min(withBlock, beats.maxGapMs());
+                queued = Math.min(queued, beats.queuedDelayMs());
+                ctx.progress(0.15 + 0.3 * (i + 1) / repeats, "JVM: heartbeat, run " + (i + 1) + " of " + repeats);
             }
+            return new JvmSide(timers, timerThreads.size(), withBlock, baseline, queued);
         }
     }
 
     /**
-     * Posts one callback that schedules {@code tasks} timers of {@code delay} ms on the loop, and waits until the
-     * last has run. The counter is touched only by the loop's thread, so it needs no lock: that is the event
+     * Posts one callback that schedules {@code tasks} timers of {@code delay} ms on the loop, and runs the loop until
+     * the last has run. The counter is touched only by the loop's thread, so it needs no lock: that is the event
      * loop's bargain.
      */
-    private static void timers(RunContext ctx, ScheduledThreadPoolExecutor loop, int tasks, int delay,
-                               Set<String> threads, boolean traced) throws Exception {
+    private static void timers(RunContext ctx, SelectorEventLoop loop, int tasks, int delay, Set<String> threads,
+                               boolean traced) {
         String lane = "JVM loop · event-loop thread";
-        CompletableFuture<long[]> done = new CompletableFuture<>();
+        LoopFuture<long[]> done = loop.createFuture("last of " + tasks + " timers");
         long start = System.nanoTime();
-        loop.execute(() -> {
+        loop.callSoon("schedule timers", () -> {
             int[] left = {tasks};
             long[] firstFired = {0};
             Runnable timer = () -> {
@@ -280,19 +275,19 @@ public final class EventLoop implements Experiment {
                     firstFired[0] = System.nanoTime();
                 }
                 if (--left[0] == 0) {
-                    done.complete(new long[] {firstFired[0], System.nanoTime()});
+                    done.setResult(new long[] {firstFired[0], System.nanoTime()});
                 }
             };
             long scheduling = System.nanoTime();
             for (int i = 0; i < tasks; i++) {
-                loop.schedule(timer, delay, TimeUnit.MILLISECONDS);
+                loop.callLater(Duration.ofMillis(delay), "timer", timer);
             }
             if (traced) {
                 ctx.trace().span(lane, "schedule " + tasks + " timers of " + delay + " ms", scheduling,
                         System.nanoTime());
             }
         });
-        long[] fired = done.get(delay + GIVE_UP_MILLIS, TimeUnit.MILLISECONDS);
+        long[] fired = loop.runUntilComplete(done);
         if (traced) {
             ctx.trace().span("JVM caller", "waits for the last of " + tasks + " timers", start, System.nanoTime());
             ctx.trace().span(lane, tasks + " timers fire, one after another", fired[0], fired[1]);
@@ -304,16 +299,15 @@ public final class EventLoop implements Experiment {
     }
 
     /**
-     * Runs a heartbeat every {@link #HEARTBEAT_MS} ms (fixed delay, like a loop of {@code await sleep}) for
-     * {@code block} + 100 ms. With {@code block > 0}, the second beat posts a callback that sleeps {@code block} ms
-     * and, right behind it, a callback that records how long it waited to run.
+     * Runs a heartbeat every {@link #HEARTBEAT_MS} ms (each beat schedules the next one {@link #HEARTBEAT_MS} ms after
+     * it ran, like a loop of {@code await sleep}) for {@code block} + 100 ms. With {@code block > 0}, the second beat
+     * schedules a callback that sleeps {@code block} ms and, right behind it, a callback that records how long it
+     * waited to run.
      */
-    private static Beats heartbeat(RunContext ctx, ScheduledThreadPoolExecutor loop, int block, boolean traced)
-            throws Exception {
+    private static Beats heartbeat(RunContext ctx, SelectorEventLoop loop, int block, boolean traced) {
         String lane = "JVM loop · event-loop thread" + (block > 0 ? ", blocking callback" : ", heartbeat only");
-        CompletableFuture<Double> gap = new CompletableFuture<>();
-        CompletableFuture<Double> queued = block > 0 ? new CompletableFuture<>() : CompletableFuture.completedFuture(
-                0.0);
+        LoopFuture<Double> gap = loop.createFuture("heartbeat's largest gap");
+        double[] queued = {0};
         long runNanos = TimeUnit.MILLISECONDS.toNanos(block + EXTRA_RUN_MS);
         Runnable beat = new Runnable() {
             // Confined to the loop's thread.
@@ -336,7 +330,7 @@ public final class EventLoop implements Experiment {
                     ctx.trace().span(lane, "heartbeat", now, System.nanoTime());
                 }
                 if (beats == 2 && block > 0) {
-                    loop.execute(() -> {
+                    loop.callSoon("blocking callback", () -> {
                         long from = System.nanoTime();
                         try {
                             Thread.sleep(block);
@@ -349,21 +343,16 @@ public final class EventLoop implements Experiment {
                         }
                     });
                     long posted = System.nanoTime();
-                    loop.execute(() -> queued.complete((System.nanoTime() - posted) / 1e6));
+                    loop.callSoon("queued callback", () -> queued[0] = (System.nanoTime() - posted) / 1e6);
                 }
                 if (now - first >= runNanos) {
-                    gap.complete(maxGap / 1e6);
+                    gap.setResult(maxGap / 1e6);
+                } else {
+                    loop.callLater(Duration.ofMillis(HEARTBEAT_MS), "heartbeat", this);
                 }
             }
         };
-        ScheduledFuture<?> running = loop.scheduleWithFixedDelay(beat, HEARTBEAT_MS, HEARTBEAT_MS,
-                TimeUnit.MILLISECONDS);
-        try {
-            long wait = block + EXTRA_RUN_MS + GIVE_UP_MILLIS;
-            ctx.checkCancelled();
-            return new Beats(gap.get(wait, TimeUnit.MILLISECONDS), queued.get(wait, TimeUnit.MILLISECONDS));
-        } finally {
-            running.cancel(false);
-        }
+        loop.callLater(Duration.ofMillis(HEARTBEAT_MS), "heartbeat", beat);
+        return new Beats(loop.runUntilComplete(gap), queued[0]);
     }
 }
