@@ -10,7 +10,8 @@ timers: four ``call_at`` timers scheduled out of order, two of them with the ver
 
 threadsafe: a worker thread schedules a callback with ``call_soon_threadsafe`` while the loop waits; the callback
 records the thread it runs on. The loop thread's, the worker's and the callback's ``threading.get_ident()`` are
-reported, with the time from the post to the callback.
+reported, with the time from the post to the callback, and what became of a plain ``call_soon`` the worker tried
+first.
 
 tasks: main creates tasks A and B (each: log "X:k begin", a little pure-Python work, log "X:k end", then
 ``await asyncio.sleep(0)``; three steps), logs "created A" / "created B" right after each ``create_task``, then awaits
@@ -86,6 +87,11 @@ async def threadsafe():
 
     def worker():
         seen["caller_thread"] = threading.get_ident()
+        try:
+            loop.call_soon(lambda: None)  # not thread-safe; checked only in debug mode
+            seen["plain_call"] = "accepted (unchecked outside debug mode)"
+        except RuntimeError:
+            seen["plain_call"] = "refused: RuntimeError"
         loop.call_soon_threadsafe(on_loop, time.perf_counter())
 
     thread = threading.Thread(target=worker, name="poster")

@@ -12,6 +12,7 @@ import dev.conclab.lab.probe.ProbeOutcome;
 import dev.conclab.lab.probe.PythonProbes;
 import dev.conclab.toolkit.loop.Coroutine;
 import dev.conclab.toolkit.loop.LoopFuture;
+import dev.conclab.toolkit.loop.LoopStall;
 import dev.conclab.toolkit.loop.Outcome;
 import dev.conclab.toolkit.loop.SelectorEventLoop;
 import dev.conclab.toolkit.loop.SlowCallback;
@@ -21,6 +22,7 @@ import dev.conclab.toolkit.loop.Task;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,9 +41,9 @@ import java.util.stream.IntStream;
  *       deadlines.</li>
  *   <li><b>The only door from another thread.</b> A worker thread schedules a callback with
  *       {@code call_soon_threadsafe} while the loop waits in its selector; the post wakes the loop, and the callback
- *       runs on the loop's thread, not the worker's. On the toolkit loop the worker first tries a plain
- *       {@code callSoon}, which is refused with an {@code IllegalStateException} (asyncio checks this only in debug
- *       mode).</li>
+ *       runs on the loop's thread, not the worker's. The worker first tries a plain {@code call_soon}: asyncio
+ *       accepts it outside debug mode (it checks the thread only in debug mode, and the callback then waits for
+ *       something else to wake the loop); the toolkit loop refuses it with an {@code IllegalStateException}.</li>
  *   <li><b>Tasks.</b> {@code create_task(A)} and {@code create_task(B)} run none of A's or B's code: "created A" and
  *       "created B" are logged first. Then each task runs one step — from one {@code await} to the next — at a time,
  *       and the two alternate only at their awaits: A:0, B:0, A:1, B:1, A:2, B:2, never a step cut in two.</li>
@@ -52,6 +54,10 @@ import java.util.stream.IntStream;
  *       {@code loop.slow_callback_duration} (0.1 s) is logged as "Executing &lt;Handle …&gt; took 0.150 seconds";
  *       the probe captures the {@code asyncio} logger. The toolkit loop in debug mode reports the same, with the
  *       callback's name and duration.</li>
+ *   <li><b>A watchdog sees it as it happens</b> (toolkit only; asyncio has none built in). A callback waits on a
+ *       latch that only the watchdog's report opens, so the loop is stuck for sure; the watchdog, a daemon thread
+ *       started with the loop, notices the callback running past its threshold (50 ms) and reports the loop
+ *       thread's stack, whose first application frame is the method that waits.</li>
  * </ol>
  * Parts 1–4 are orderings fixed by the loop's rules, so they come out the same on every run. Part 5's numbers are
  * the smallest lateness of several runs.
@@ -96,6 +102,13 @@ public final class LoopAnatomy implements Experiment {
     static final ClaimSpec JVM_DEBUG = new ClaimSpec("jvm-debug",
             "The toolkit loop's debug mode reports the same slow callback, with its name and duration.");
 
+    static final ClaimSpec JVM_WATCHDOG = new ClaimSpec("jvm-watchdog",
+            "The toolkit loop's stall watchdog reports a callback stuck for longer than its threshold, with the"
+                    + " loop thread's stack naming the method that blocks.");
+
+    /** The watchdog's threshold in part 7. */
+    static final Duration STALL_THRESHOLD = Duration.ofMillis(50);
+
     /** The timers' labels, in the order they are scheduled; they must run a1, a2, b, c. */
     static final List<String> TIMER_ORDER = List.of("a1", "a2", "b", "c");
     /** The steps of tasks A and B, in the order they must run. */
@@ -138,7 +151,7 @@ public final class LoopAnatomy implements Experiment {
     @Override
     public List<ClaimSpec> claims() {
         return List.of(PY_FIFO, JVM_FIFO, PY_TIMERS, JVM_TIMERS, PY_THREADSAFE, JVM_THREADSAFE, PY_TASKS, JVM_TASKS,
-                PY_BLOCKING, JVM_BLOCKING, PY_DEBUG, JVM_DEBUG);
+                PY_BLOCKING, JVM_BLOCKING, PY_DEBUG, JVM_DEBUG, JVM_WATCHDOG);
     }
 
     /** What one side observed; both sides fill the same record, so one judge serves both. */
@@ -160,6 +173,19 @@ public final class LoopAnatomy implements Experiment {
         judge(ctx, jvm, callbacks, block, slow, repeats, JVM_FIFO, JVM_TIMERS, JVM_THREADSAFE, JVM_TASKS, JVM_BLOCKING,
                 JVM_DEBUG, "callSoon", "toolkit loop");
 
+        ctx.progress(0.45, "toolkit loop: the stall watchdog");
+        LoopStall stall = watchdog();
+        String frame = stall == null ? "no report" : stall.blockingFrame().map(f -> f.getClassName() + "."
+                + f.getMethodName()).orElse("no application frame");
+        String expectedFrame = LoopAnatomy.class.getName() + ".waitForTheWatchdog";
+        ctx.claim(JVM_WATCHDOG, Verdict.check(stall != null && frame.equals(expectedFrame)
+                        && stall.stalledFor().compareTo(STALL_THRESHOLD) >= 0, stall == null
+                ? "the watchdog made no report within 10 s of the stall"
+                : String.format("threshold %d ms: the watchdog reported callback \"%s\" stuck for %d ms, blocked at %s"
+                        + " (needs %s), top of stack %s", STALL_THRESHOLD.toMillis(), stall.callbackName(),
+                stall.stalledFor().toMillis(), frame, expectedFrame, stall.topFrame().map(f -> f.getClassName() + "."
+                        + f.getMethodName()).orElse("?"))));
+
         ctx.progress(0.5, "CPython: loop_anatomy.py");
         Observed py = python(ctx, callbacks, block, slow, repeats);
         if (py != null) {
@@ -176,8 +202,8 @@ public final class LoopAnatomy implements Experiment {
                         String.join(", ", jvm.timerOrder()))
                 .row("3. call_soon_threadsafe callback ran on", py == null ? "—" : threadOf(py), threadOf(jvm))
                 .row("3. … from post to run, ms", py == null ? "—" : py.postToRunMs(), jvm.postToRunMs())
-                .row("3. plain call_soon from that thread", py == null ? "—" : "accepted, unchecked (outside debug"
-                        + " mode)", jvm.plainCallFromOtherThread())
+                .row("3. plain call_soon from that thread, tried first", py == null ? "—"
+                        : py.plainCallFromOtherThread(), jvm.plainCallFromOtherThread())
                 .row("4. task log", py == null ? "—" : String.join(" · ", compact(py.taskLog())),
                         String.join(" · ", compact(jvm.taskLog())))
                 .row("5. timer behind a " + block + " ms blocking callback, late by ms",
@@ -186,7 +212,9 @@ public final class LoopAnatomy implements Experiment {
                         jvm.baselineLatenessMs())
                 .row("6. slow-callback duration, s", py == null ? "—" : py.slowDurationS(), jvm.slowDurationS())
                 .row("6. debug-mode reports", py == null ? "—" : String.join(" | ", py.slowReports()),
-                        String.join(" | ", jvm.slowReports()));
+                        String.join(" | ", jvm.slowReports()))
+                .row("7. stall watchdog (" + STALL_THRESHOLD.toMillis() + " ms) blocked at", "— (none built in)",
+                        frame);
         ctx.table(table.build());
         ctx.progress(1, "done");
     }
@@ -207,8 +235,8 @@ public final class LoopAnatomy implements Experiment {
         boolean refusedOk = side.equals("asyncio") || o.plainCallFromOtherThread().startsWith("refused");
         ctx.claim(threadsafe, Verdict.check(o.callbackOnLoopThread() && !o.callbackOnCaller() && refusedOk,
                 String.format("%s: the callback a worker thread posted ran on %s, %.2f ms after the post%s", side,
-                        threadOf(o), o.postToRunMs(), side.equals("asyncio") ? ""
-                                : "; a plain " + callSoon + " from the worker: " + o.plainCallFromOtherThread())));
+                        threadOf(o), o.postToRunMs(), "; a plain " + callSoon + " from the worker, tried first: "
+                                + o.plainCallFromOtherThread())));
         ctx.claim(tasks, Verdict.check(tasksHold(o.taskLog()), String.format(
                 "%s: log %s (needs \"created A\", \"created B\" first, then steps %s, each begin followed at once"
                         + " by its end)", side, String.join(" · ", compact(o.taskLog())), String.join(", ",
@@ -311,7 +339,7 @@ public final class LoopAnatomy implements Experiment {
                         ints(json.path("fifo").path("order")),
                         strings(json.path("timers").path("order")),
                         callbackThread == loopThread, callbackThread == callerThread,
-                        number(ts, "post_to_run_s", json).doubleValue() * 1e3, "—",
+                        number(ts, "post_to_run_s", json).doubleValue() * 1e3, ts.path("plain_call").asText("—"),
                         strings(json.path("tasks").path("log")),
                         number(json.path("blocking"), "lateness_s", json).doubleValue() * 1e3,
                         number(json.path("blocking"), "baseline_lateness_s", json).doubleValue() * 1e3,
@@ -512,6 +540,37 @@ public final class LoopAnatomy implements Experiment {
         }
         loop.callAt(deadline, "timer", () -> done.setResult((loop.time() - deadline) / 1e6));
         return loop.runUntilComplete(done);
+    }
+
+    /**
+     * Part 7: a callback waits on a latch that the watchdog's report opens (so the stall is certain and ends as soon
+     * as it is seen); returns the report, or {@code null} if none came within 10 s.
+     */
+    private static LoopStall watchdog() {
+        CountDownLatch reported = new CountDownLatch(1);
+        LoopStall[] report = new LoopStall[1];
+        try (SelectorEventLoop loop = SelectorEventLoop.builder().name("anatomy-watched")
+                .watchdog(STALL_THRESHOLD, stall -> {
+                    report[0] = stall; // published to the loop thread by the latch below
+                    reported.countDown();
+                }).build()) {
+            LoopFuture<Void> done = loop.createFuture("watchdog");
+            loop.callSoon("waits for the watchdog", () -> {
+                waitForTheWatchdog(reported);
+                done.setResult(null);
+            });
+            loop.runUntilComplete(done);
+            return reported.getCount() == 0 ? report[0] : null;
+        } // close() stops and joins the watchdog thread
+    }
+
+    /** The stuck callback's frame: what the watchdog must name. */
+    private static void waitForTheWatchdog(CountDownLatch reported) {
+        try {
+            reported.await(10, TimeUnit.SECONDS); // bounded, so a broken watchdog cannot hang the lab
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The broken callback: blocks the loop's only thread. */
