@@ -119,7 +119,7 @@ public class LoopThroughputBenchmark {
 
     @TearDown
     public void tearDown() throws InterruptedException {
-        bench.close();
+        bench.shutdown();
     }
 
     /** {@value #BATCH} callbacks, each scheduling the next from the loop thread. */
@@ -204,7 +204,7 @@ public class LoopThroughputBenchmark {
      * One event loop behind the three calls the benchmark needs. {@link #post} is thread-safe; {@link #soon} and
      * {@link #later} are called only on the loop thread.
      */
-    sealed interface BenchLoop extends AutoCloseable {
+    sealed interface BenchLoop {
         /** Schedules {@code callback} from another thread, waking the loop. */
         void post(Runnable callback);
 
@@ -215,8 +215,7 @@ public class LoopThroughputBenchmark {
         void later(long delayNanos, Runnable callback);
 
         /** Stops the loop and waits for its thread to end. */
-        @Override
-        void close() throws InterruptedException;
+        void shutdown() throws InterruptedException;
 
         static BenchLoop of(String name) {
             return switch (name) {
@@ -252,7 +251,7 @@ public class LoopThroughputBenchmark {
         }
 
         @Override
-        public void close() {
+        public void shutdown() {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
@@ -292,7 +291,7 @@ public class LoopThroughputBenchmark {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void shutdown() throws InterruptedException {
             loop.callSoonThreadsafe(loop::stop);
             thread.join();
             loop.close();
