@@ -1,5 +1,9 @@
 package dev.conclab.bench;
 
+import dev.conclab.bench.loop.LoopReport;
+import dev.conclab.bench.loop.LoopThroughputBenchmark;
+import dev.conclab.bench.loop.SleeperFootprint;
+import dev.conclab.bench.loop.SleepersBenchmark;
 import dev.conclab.bench.queues.HandoffBenchmark;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
@@ -16,19 +20,36 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * Runs {@link HandoffBenchmark} and prints each queue's hand-offs per second as a ratio to
- * {@value HandoffBenchmark#BASELINE}, with the machine it ran on.
+ * Runs the benchmarks and prints each one's results as ratios to its baseline, with the machine it ran on:
+ * <ul>
+ *   <li>{@code handoff}: {@link HandoffBenchmark}, hand-offs per second as a ratio to
+ *       {@value HandoffBenchmark#BASELINE};</li>
+ *   <li>{@code loop}: {@link LoopThroughputBenchmark}, callbacks and timers per second as a ratio to Netty's NIO
+ *       event loop;</li>
+ *   <li>{@code sleepers}: {@link SleepersBenchmark}, time to complete 10,000 concurrent sleeps as a ratio to the
+ *       sleep itself, and heap per pending sleeper ({@link SleeperFootprint}, measured in this JVM after the JMH
+ *       runs).</li>
+ * </ul>
  *
- * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [--quick] [--quiet]}.
- * {@code --quick} runs 1 fork, 1 warm-up and 3 measured iterations of 0.5 s each (about 15 s in all: rough, for a
- * smoke run); without it the benchmark's own settings apply (2 forks × 3 warm-up + 5 measured iterations of 1 s,
- * about 80 s). {@code --quiet} hides JMH's progress output.
+ * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
+ * [--quick] [--quiet]}; no suite named runs all three, in that order (about 6 minutes with the benchmarks' own
+ * settings: handoff 80 s, loop 3 shapes × 4 loops × 2 forks × 8 s ≈ 200 s, sleepers about 30 s). {@code --quick}
+ * runs 1 fork and a few short iterations of each (about a minute in all: rough, for a smoke run). {@code --quiet}
+ * hides JMH's progress output.
  */
 public final class BenchMain {
+
+    /** The suites, in the order they run when none is named. */
+    static final List<String> SUITES = List.of("handoff", "loop", "sleepers");
+
+    private static final int FOOTPRINT_SLEEPERS = 10_000;
 
     private BenchMain() {
     }
@@ -37,28 +58,75 @@ public final class BenchMain {
     public record Rate(double perSecond, double error) {
     }
 
-    public static void main(String[] args) throws RunnerException {
+    public static void main(String[] args) throws RunnerException, InterruptedException {
         boolean quick = false;
         boolean quiet = false;
+        Set<String> suites = new LinkedHashSet<>();
         for (String arg : args) {
             switch (arg) {
                 case "--quick" -> quick = true;
                 case "--quiet" -> quiet = true;
+                case String suite when SUITES.contains(suite) -> suites.add(suite);
                 default -> {
-                    System.err.println("unknown argument: " + arg + " (accepted: --quick, --quiet)");
+                    System.err.println("unknown argument: " + arg + " (accepted: " + String.join(", ", SUITES)
+                            + ", --quick, --quiet)");
                     System.exit(2);
                 }
             }
         }
-        ChainedOptionsBuilder options = new OptionsBuilder()
-                .include(HandoffBenchmark.class.getName())
-                .verbosity(quiet ? VerboseMode.SILENT : VerboseMode.NORMAL);
-        if (quick) {
-            options.forks(1).warmupIterations(1).warmupTime(TimeValue.milliseconds(500))
-                    .measurementIterations(3).measurementTime(TimeValue.milliseconds(500));
+        if (suites.isEmpty()) {
+            suites.addAll(SUITES);
         }
-        Map<String, Rate> rates = handoffRates(new Runner(options.build()).run());
-        print(rates, System.out);
+        VerboseMode verbosity = quiet ? VerboseMode.SILENT : VerboseMode.NORMAL;
+        for (String suite : SUITES) {
+            if (suites.contains(suite)) {
+                run(suite, quick, verbosity, System.out);
+            }
+        }
+    }
+
+    private static void run(String suite, boolean quick, VerboseMode verbosity, PrintStream out)
+            throws RunnerException, InterruptedException {
+        switch (suite) {
+            case "handoff" -> {
+                ChainedOptionsBuilder options = options(HandoffBenchmark.class, verbosity);
+                if (quick) {
+                    quickThroughput(options);
+                }
+                print(handoffRates(new Runner(options.build()).run()), out);
+            }
+            case "loop" -> {
+                ChainedOptionsBuilder options = options(LoopThroughputBenchmark.class, verbosity);
+                if (quick) {
+                    quickThroughput(options);
+                }
+                LoopReport.printLoopRates(LoopReport.loopRates(new Runner(options.build()).run()), machine(), out);
+            }
+            case "sleepers" -> {
+                ChainedOptionsBuilder options = options(SleepersBenchmark.class, verbosity);
+                if (quick) {
+                    options.forks(1).warmupIterations(3).measurementIterations(5);
+                }
+                LoopReport.Sleepers sleepers = LoopReport.sleepers(new Runner(options.build()).run());
+                int rounds = quick ? 1 : 5;
+                Map<String, Double> bytes = new LinkedHashMap<>();
+                for (String runtime : SleepersBenchmark.RUNTIMES) {
+                    bytes.put(runtime, SleeperFootprint.bytesPerSleeper(runtime, FOOTPRINT_SLEEPERS, rounds));
+                }
+                LoopReport.printSleepers(sleepers, bytes, rounds, machine(), out);
+            }
+            default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
+        }
+    }
+
+    private static ChainedOptionsBuilder options(Class<?> benchmark, VerboseMode verbosity) {
+        return new OptionsBuilder().include(benchmark.getName()).verbosity(verbosity);
+    }
+
+    /** 1 fork, 1 warm-up and 3 measured iterations of 0.5 s each. */
+    private static void quickThroughput(ChainedOptionsBuilder options) {
+        options.forks(1).warmupIterations(1).warmupTime(TimeValue.milliseconds(500))
+                .measurementIterations(3).measurementTime(TimeValue.milliseconds(500));
     }
 
     /** The {@code take} side's throughput of every queue in {@code results}, in the order JMH ran them. */
