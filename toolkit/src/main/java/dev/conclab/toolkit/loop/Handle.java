@@ -15,7 +15,7 @@ public final class Handle {
     /** Marks a handle that is not a timer. */
     static final long NO_DEADLINE = Long.MIN_VALUE;
 
-    private final String name;
+    private final String name; // null: named after the callback, on demand
     private final Runnable callback;
     private final long deadline;
     private final long sequence;
@@ -28,9 +28,12 @@ public final class Handle {
         this.sequence = sequence;
     }
 
-    /** The callback's name, as shown in slow-callback reports, stall reports and error reports. */
+    /**
+     * The callback's name, as shown in slow-callback reports, stall reports and error reports: the name it was
+     * scheduled with, or else the callback's {@code toString()}, computed when asked for (scheduling stays cheap).
+     */
     public String name() {
-        return name;
+        return name != null ? name : callback.toString();
     }
 
     /** Prevents the callback from running, if it has not run yet. Idempotent; callable from any thread. */
@@ -55,7 +58,7 @@ public final class Handle {
      */
     public long when() {
         if (!isTimer()) {
-            throw new IllegalStateException("handle " + name + " is not a timer");
+            throw new IllegalStateException("handle " + name() + " is not a timer");
         }
         return deadline;
     }
@@ -74,6 +77,6 @@ public final class Handle {
 
     @Override
     public String toString() {
-        return (isTimer() ? "TimerHandle[" : "Handle[") + name + (cancelled ? ", cancelled]" : "]");
+        return (isTimer() ? "TimerHandle[" : "Handle[") + name() + (cancelled ? ", cancelled]" : "]");
     }
 }

@@ -194,11 +194,16 @@ public final class SelectorEventLoop implements AutoCloseable {
 
     /** Schedules {@code callback} to run in the next iteration, after the callbacks scheduled before it. */
     public Handle callSoon(Runnable callback) {
-        return callSoon(nameOf(callback), callback);
+        return soon(null, callback);
     }
 
     /** {@link #callSoon(Runnable)}, with a name for reports. */
     public Handle callSoon(String name, Runnable callback) {
+        return soon(Objects.requireNonNull(name, "name"), callback);
+    }
+
+    /** {@code name} null: the handle is named after the callback when a report needs a name, not before. */
+    private Handle soon(String name, Runnable callback) {
         checkOpen("callSoon", name, callback);
         Handle handle = new Handle(name, callback, Handle.NO_DEADLINE, sequence.getAndIncrement());
         ready.add(handle);
@@ -207,7 +212,8 @@ public final class SelectorEventLoop implements AutoCloseable {
 
     /** Schedules {@code callback} to run once {@code delay} has passed (zero or negative: in the next iteration). */
     public Handle callLater(Duration delay, Runnable callback) {
-        return callLater(delay, nameOf(callback), callback);
+        Objects.requireNonNull(delay, "delay");
+        return at(time() + saturatedNanos(delay), null, callback);
     }
 
     /** {@link #callLater(Duration, Runnable)}, with a name for reports. */
@@ -218,11 +224,15 @@ public final class SelectorEventLoop implements AutoCloseable {
 
     /** Schedules {@code callback} to run once the loop's clock ({@link #time()}) reaches {@code deadline}. */
     public Handle callAt(long deadline, Runnable callback) {
-        return callAt(deadline, nameOf(callback), callback);
+        return at(deadline, null, callback);
     }
 
     /** {@link #callAt(long, Runnable)}, with a name for reports. */
     public Handle callAt(long deadline, String name, Runnable callback) {
+        return at(deadline, Objects.requireNonNull(name, "name"), callback);
+    }
+
+    private Handle at(long deadline, String name, Runnable callback) {
         checkOpen("callAt", name, callback);
         Handle handle = new Handle(name, callback, deadline, sequence.getAndIncrement());
         timers.add(handle);
@@ -237,16 +247,19 @@ public final class SelectorEventLoop implements AutoCloseable {
      * @throws IllegalStateException if the loop is closed (a post racing with {@code close()} may be dropped)
      */
     public Handle callSoonThreadsafe(Runnable callback) {
-        return callSoonThreadsafe(nameOf(callback), callback);
+        return posted(null, callback);
     }
 
     /** {@link #callSoonThreadsafe(Runnable)}, with a name for reports. */
     public Handle callSoonThreadsafe(String name, Runnable callback) {
-        Objects.requireNonNull(name, "name");
+        return posted(Objects.requireNonNull(name, "name"), callback);
+    }
+
+    private Handle posted(String name, Runnable callback) {
         Objects.requireNonNull(callback, "callback");
         if (closed) {
-            throw new IllegalStateException("callSoonThreadsafe(" + name + "): event loop " + this.name
-                    + " is closed");
+            throw new IllegalStateException("callSoonThreadsafe(" + (name != null ? name : callback)
+                    + "): event loop " + this.name + " is closed");
         }
         Handle handle = new Handle(name, callback, Handle.NO_DEADLINE, sequence.getAndIncrement());
         posted.add(handle);
@@ -727,12 +740,13 @@ public final class SelectorEventLoop implements AutoCloseable {
         }
     }
 
+    /** {@code what} null: an unnamed callback, described by the callback itself. */
     private void checkOpen(String operation, String what, Object callback) {
-        Objects.requireNonNull(what, "name");
         Objects.requireNonNull(callback, "callback");
         checkThread(operation);
         if (closed) {
-            throw new IllegalStateException(operation + "(" + what + "): event loop " + name + " is closed");
+            throw new IllegalStateException(operation + "(" + (what != null ? what : callback) + "): event loop "
+                    + name + " is closed");
         }
     }
 
