@@ -1,6 +1,9 @@
 package dev.conclab.lab.experiments;
 
 import dev.conclab.lab.engine.Experiment;
+import dev.conclab.lab.experiments.asyncio.AsyncCancellation;
+import dev.conclab.lab.experiments.asyncio.AsyncExceptions;
+import dev.conclab.lab.experiments.asyncio.GatherVsWait;
 import dev.conclab.lab.experiments.basics.ConcurrencyVsParallelism;
 import dev.conclab.lab.experiments.basics.CpuIoMatrix;
 import dev.conclab.lab.experiments.basics.EventLoop;
@@ -47,6 +50,10 @@ public final class Experiments {
             new Deadlock(),
             new DaemonThreads(),
             new ProducerConsumer(),
+            // Asyncio
+            new GatherVsWait(),
+            new AsyncExceptions(),
+            new AsyncCancellation(),
             // Advanced
             new BarrierPhases(),
             // Practical

@@ -35,7 +35,10 @@ class ForcedOutcomesRepeatTest {
             new Forced("locks-and-conditions", Map.of()),
             new Forced("deadlock", Map.of()),
             new Forced("barrier-phases", Map.of()),
-            new Forced("producer-consumer", Map.of("items", "200", "consume-us", "200")));
+            new Forced("producer-consumer", Map.of("items", "200", "consume-us", "200")),
+            new Forced("gather-vs-wait", Map.of()),
+            new Forced("async-exceptions", Map.of()),
+            new Forced("async-cancellation", Map.of()));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
