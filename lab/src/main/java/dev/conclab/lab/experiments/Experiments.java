@@ -1,11 +1,14 @@
 package dev.conclab.lab.experiments;
 
 import dev.conclab.lab.engine.Experiment;
+import dev.conclab.lab.experiments.asyncio.AsyncCancellation;
+import dev.conclab.lab.experiments.asyncio.AsyncExceptions;
 import dev.conclab.lab.experiments.asyncio.Backpressure;
 import dev.conclab.lab.experiments.asyncio.BlockingToAsync;
 import dev.conclab.lab.experiments.asyncio.CooperativeScheduling;
 import dev.conclab.lab.experiments.asyncio.Coroutines;
 import dev.conclab.lab.experiments.asyncio.CpuStarvation;
+import dev.conclab.lab.experiments.asyncio.GatherVsWait;
 import dev.conclab.lab.experiments.asyncio.GreenThreads;
 import dev.conclab.lab.experiments.asyncio.LoopAnatomy;
 import dev.conclab.lab.experiments.asyncio.ThreadsAndLoop;
@@ -56,10 +59,13 @@ public final class Experiments {
             new DaemonThreads(),
             new ProducerConsumer(),
             // Asyncio
-            new LoopAnatomy(),
             new Coroutines(),
-            new GreenThreads(),
+            new LoopAnatomy(),
+            new GatherVsWait(),
+            new AsyncExceptions(),
+            new AsyncCancellation(),
             new CooperativeScheduling(),
+            new GreenThreads(),
             new BlockingToAsync(),
             new Backpressure(),
             new CpuStarvation(),

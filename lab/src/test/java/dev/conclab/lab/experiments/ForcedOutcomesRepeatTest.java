@@ -38,7 +38,10 @@ class ForcedOutcomesRepeatTest {
             new Forced("producer-consumer", Map.of("items", "200", "consume-us", "200")),
             new Forced("loop-anatomy", Map.of()),
             new Forced("backpressure", Map.of("items", "500", "stream-kib", "2048")),
-            new Forced("threads-and-loop", Map.of("rounds", "2")));
+            new Forced("threads-and-loop", Map.of("rounds", "2")),
+            new Forced("gather-vs-wait", Map.of()),
+            new Forced("async-exceptions", Map.of()),
+            new Forced("async-cancellation", Map.of()));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
