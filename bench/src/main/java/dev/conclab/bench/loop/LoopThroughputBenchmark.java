@@ -62,29 +62,29 @@ import java.util.concurrent.TimeUnit;
  * with its {@code selectNow} system call, per link. Netty's {@code DefaultEventLoop} takes its tasks one at a time
  * from a blocking queue. Timers cost a heap insertion and removal per timer on every loop, which narrows the gaps.
  * Measured with the default settings (2 forks × 5 × 1 s) on 2 vCPUs (AMD EPYC, JDK 25.0.3, Netty 4.2.18.Final), as
- * millions of callbacks per second and ratio to the baseline. <b>All three runs shared the 2 cores with four other
- * helpers' builds (load average 6–13)</b>; the 99.9% errors were 15–70% of the means ({@code toolkit-named} was
- * added for run 3):
+ * millions of callbacks per second and ratio to the baseline. <b>Runs 1–3 shared the 2 cores with four other
+ * builds (load average 6–13)</b> and ran before unnamed handles were named lazily; run 4 had the machine to itself
+ * and runs the current code. The 99.9% errors were 4–70% of the means ({@code toolkit-named} was added for run 3):
  * <pre>
- *   shape   loop            run 1             run 2             run 3
- *   batch   netty-nio       32.1 M  1.00×     38.7 M  1.00×     57.5 M  1.00×
- *   batch   netty-default   10.5 M  0.33×      8.6 M  0.22×     14.0 M  0.24×
- *   batch   toolkit          6.9 M  0.21×      6.4 M  0.17×      7.5 M  0.13×
- *   batch   toolkit-named      —                 —              18.2 M  0.32×
- *   chain   netty-nio       36.9 M  1.00×     34.6 M  1.00×     43.1 M  1.00×
- *   chain   netty-default    9.5 M  0.26×     11.2 M  0.33×     12.3 M  0.29×
- *   chain   toolkit          2.1 M  0.06×      2.1 M  0.06×      1.9 M  0.04×
- *   chain   toolkit-named      —                 —               2.2 M  0.05×
- *   timers  netty-nio        3.7 M  1.00×      3.6 M  1.00×      3.9 M  1.00×
- *   timers  netty-default    2.8 M  0.78×      3.4 M  0.93×      2.8 M  0.73×
- *   timers  toolkit          3.5 M  0.95×      2.5 M  0.70×      2.6 M  0.68×
- *   timers  toolkit-named      —                 —               4.0 M  1.03×
+ *   shape   loop            run 1            run 2            run 3            run 4 (idle, lazy names)
+ *   batch   netty-nio       32.1 M  1.00×    38.7 M  1.00×    57.5 M  1.00×    15.3 M  1.00×
+ *   batch   netty-default   10.5 M  0.33×     8.6 M  0.22×    14.0 M  0.24×     8.9 M  0.58×
+ *   batch   toolkit          6.9 M  0.21×     6.4 M  0.17×     7.5 M  0.13×    10.0 M  0.65×
+ *   batch   toolkit-named      —                —             18.2 M  0.32×    10.4 M  0.68×
+ *   chain   netty-nio       36.9 M  1.00×    34.6 M  1.00×    43.1 M  1.00×    15.3 M  1.00×
+ *   chain   netty-default    9.5 M  0.26×    11.2 M  0.33×    12.3 M  0.29×     9.1 M  0.59×
+ *   chain   toolkit          2.1 M  0.06×     2.1 M  0.06×     1.9 M  0.04×     2.4 M  0.16×
+ *   chain   toolkit-named      —                —              2.2 M  0.05×     2.6 M  0.17×
+ *   timers  netty-nio        3.7 M  1.00×     3.6 M  1.00×     3.9 M  1.00×     4.2 M  1.00×
+ *   timers  netty-default    2.8 M  0.78×     3.4 M  0.93×     2.8 M  0.73×     3.7 M  0.87×
+ *   timers  toolkit          3.5 M  0.95×     2.5 M  0.70×     2.6 M  0.68×     3.8 M  0.89×
+ *   timers  toolkit-named      —                —              4.0 M  1.03×     3.9 M  0.93×
  * </pre>
- * So: on callbacks the toolkit loop is 5–8× slower than Netty's NIO loop in batches and 16–23× slower in chains
- * (a selector poll per link); on timers it is in the same range (0.7–1.0×). Naming each handle from
- * {@code callback.toString()} costs the toolkit more than half its batch throughput (7.5 M against 18.2 M with a
- * constant name); in chains the selector poll dominates. Compare ratios from the same run, never numbers from
- * different runs.
+ * So: Netty's NIO loop leads on callbacks in every run, though by how much swings with the machine (1.5–8× in
+ * batches); in chains the toolkit pays a selector poll per link and stays 6–25× behind; on timers all three are
+ * within 0.7–1.0× of each other. Since unnamed handles are named only when a report asks (run 4), naming costs the
+ * toolkit nothing measurable. Netty's absolute numbers varied 4× between runs on this shared VM: compare ratios from
+ * the same run, never numbers from different runs.
  *
  * <p><b>Run</b> (from the repository root, with JDK 25):
  * <pre>

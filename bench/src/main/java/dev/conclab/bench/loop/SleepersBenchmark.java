@@ -55,20 +55,22 @@ import java.util.concurrent.TimeUnit;
  * blocking method. The toolkit loop and virtual threads both do several steps per sleeper (create, park, wake,
  * finish, count), so 10,000 of them cost a few milliseconds of CPU on top of the sleep; one scheduler thread
  * completing a future is the least work. Measured with the default settings (2 forks × 40 single shots) on 2 vCPUs
- * (AMD EPYC, JDK 25.0.3), <b>sharing the cores with four other helpers' builds (load average 7–13)</b>; time to
- * completion in ms (ratio to the 10 ms sleep), heap retained per pending sleeper ({@link SleeperFootprint}, run 3),
- * and heap allocated per sleeper over a round ({@code -prof gc}, a separate run of 1 fork × 30 shots):
+ * (AMD EPYC, JDK 25.0.3); <b>runs 1–3 shared the cores with four other builds (load average 7–13)</b> and ran
+ * before the loop named unnamed handles lazily, run 4 had the machine to itself. Time to completion in ms (ratio to
+ * the 10 ms sleep), heap retained per pending sleeper ({@link SleeperFootprint}; run 3, and run 4 where it differs),
+ * and heap allocated per sleeper over a round ({@code -prof gc}, a separate run of 1 fork × 30 shots, before lazy
+ * names):
  * <pre>
- *   runtime              run 1          run 2          run 3          retained/sleeper   allocated/sleeper
- *   toolkit-loop         29.1 ms 2.9×   25.7 ms 2.6×   23.6 ms 2.4×   515 B              1,239 B
- *   virtual-threads      22.4 ms 2.2×   30.9 ms 3.1×   23.3 ms 2.3×   744 B              823 B
- *   completable-future   13.4 ms 1.3×   13.6 ms 1.4×   12.7 ms 1.3×   116 B              213 B
+ *   runtime              run 1          run 2          run 3          run 4 (idle)   retained/sleeper   allocated/sleeper
+ *   toolkit-loop         29.1 ms 2.9×   25.7 ms 2.6×   23.6 ms 2.4×   21.3 ms 2.1×   515 B              1,239 B
+ *   virtual-threads      22.4 ms 2.2×   30.9 ms 3.1×   23.3 ms 2.3×   17.6 ms 1.8×   744 B (712 B)      823 B
+ *   completable-future   13.4 ms 1.3×   13.6 ms 1.4×   12.7 ms 1.3×   13.7 ms 1.4×   116 B              213 B
  * </pre>
  * The 99.9% errors were 1–36% of the means. The retained bytes were the same in every run for the loop and the
  * futures; for virtual threads, runs 1 and 2 (before the footprint had enough warm-up) gave 996 B and 1,564 B, and
  * the same measurement under {@code -Xint} gives about 2,200 B: interpreted frames are larger, so a virtual
  * thread's footprint depends on how far the JIT has got. The toolkit's allocation per sleeper (a task, two futures,
- * several handles, names) is the largest: it is a model written for reading, not tuned.
+ * several handles, and then their names) is the largest: it is a model written for reading, not tuned.
  *
  * <p><b>Run</b> (from the repository root, with JDK 25):
  * <pre>
