@@ -19,6 +19,9 @@ import dev.conclab.lab.experiments.basics.ExecutorKinds;
 import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
+import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
+import dev.conclab.lab.experiments.multiprocessing.PoolMapVsApply;
+import dev.conclab.lab.experiments.multiprocessing.StartMethods;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
 import dev.conclab.lab.experiments.threading.BarrierPhases;
@@ -70,6 +73,10 @@ public final class Experiments {
             new Backpressure(),
             new CpuStarvation(),
             new ThreadsAndLoop(),
+            // Multiprocessing
+            new PoolMapVsApply(),
+            new StartMethods(),
+            new CopyOnWrite(),
             // Advanced
             new BarrierPhases(),
             // Practical
