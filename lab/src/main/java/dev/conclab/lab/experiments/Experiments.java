@@ -19,6 +19,7 @@ import dev.conclab.lab.experiments.basics.ExecutorKinds;
 import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
+import dev.conclab.lab.experiments.multiprocessing.IpcThroughput;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
 import dev.conclab.lab.experiments.threading.BarrierPhases;
@@ -70,6 +71,8 @@ public final class Experiments {
             new Backpressure(),
             new CpuStarvation(),
             new ThreadsAndLoop(),
+            // Multiprocessing
+            new IpcThroughput(),
             // Advanced
             new BarrierPhases(),
             // Practical
