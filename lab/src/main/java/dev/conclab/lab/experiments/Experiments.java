@@ -20,6 +20,7 @@ import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
 import dev.conclab.lab.experiments.multiprocessing.IpcThroughput;
+import dev.conclab.lab.experiments.multiprocessing.SharedMemory;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
 import dev.conclab.lab.experiments.threading.BarrierPhases;
@@ -73,6 +74,7 @@ public final class Experiments {
             new ThreadsAndLoop(),
             // Multiprocessing
             new IpcThroughput(),
+            new SharedMemory(),
             // Advanced
             new BarrierPhases(),
             // Practical
