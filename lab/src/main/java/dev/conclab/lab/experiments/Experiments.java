@@ -20,7 +20,9 @@ import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
+import dev.conclab.lab.experiments.multiprocessing.IpcThroughput;
 import dev.conclab.lab.experiments.multiprocessing.PoolMapVsApply;
+import dev.conclab.lab.experiments.multiprocessing.SharedMemory;
 import dev.conclab.lab.experiments.multiprocessing.StartMethods;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
@@ -77,6 +79,8 @@ public final class Experiments {
             new PoolMapVsApply(),
             new StartMethods(),
             new CopyOnWrite(),
+            new IpcThroughput(),
+            new SharedMemory(),
             // Advanced
             new BarrierPhases(),
             // Practical
