@@ -27,6 +27,7 @@ import dev.conclab.lab.experiments.threading.DaemonThreads;
 import dev.conclab.lab.experiments.threading.Deadlock;
 import dev.conclab.lab.experiments.threading.GilHandoff;
 import dev.conclab.lab.experiments.threading.LocksAndConditions;
+import dev.conclab.lab.experiments.multiprocessing.Amdahl;
 import dev.conclab.lab.experiments.threading.ProducerConsumer;
 import dev.conclab.lab.experiments.threading.RaceConditions;
 
@@ -70,6 +71,8 @@ public final class Experiments {
             new Backpressure(),
             new CpuStarvation(),
             new ThreadsAndLoop(),
+            // Multiprocessing
+            new Amdahl(),
             // Advanced
             new BarrierPhases(),
             // Practical
