@@ -28,6 +28,7 @@ import dev.conclab.lab.experiments.threading.Deadlock;
 import dev.conclab.lab.experiments.threading.GilHandoff;
 import dev.conclab.lab.experiments.threading.LocksAndConditions;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
+import dev.conclab.lab.experiments.multiprocessing.ProcessesLose;
 import dev.conclab.lab.experiments.threading.ProducerConsumer;
 import dev.conclab.lab.experiments.threading.RaceConditions;
 
@@ -73,6 +74,7 @@ public final class Experiments {
             new ThreadsAndLoop(),
             // Multiprocessing
             new Amdahl(),
+            new ProcessesLose(),
             // Advanced
             new BarrierPhases(),
             // Practical
