@@ -28,6 +28,7 @@ import dev.conclab.lab.experiments.threading.Deadlock;
 import dev.conclab.lab.experiments.threading.GilHandoff;
 import dev.conclab.lab.experiments.threading.LocksAndConditions;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
+import dev.conclab.lab.experiments.multiprocessing.JoblibParallel;
 import dev.conclab.lab.experiments.multiprocessing.ProcessesLose;
 import dev.conclab.lab.experiments.threading.ProducerConsumer;
 import dev.conclab.lab.experiments.threading.RaceConditions;
@@ -75,6 +76,7 @@ public final class Experiments {
             // Multiprocessing
             new Amdahl(),
             new ProcessesLose(),
+            new JoblibParallel(),
             // Advanced
             new BarrierPhases(),
             // Practical
