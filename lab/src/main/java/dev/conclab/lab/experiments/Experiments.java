@@ -28,6 +28,7 @@ import dev.conclab.lab.experiments.threading.Deadlock;
 import dev.conclab.lab.experiments.threading.GilHandoff;
 import dev.conclab.lab.experiments.threading.LocksAndConditions;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
+import dev.conclab.lab.experiments.multiprocessing.DebugMultiprocessing;
 import dev.conclab.lab.experiments.multiprocessing.JoblibParallel;
 import dev.conclab.lab.experiments.multiprocessing.ProcessesLose;
 import dev.conclab.lab.experiments.threading.ProducerConsumer;
@@ -77,6 +78,7 @@ public final class Experiments {
             new Amdahl(),
             new ProcessesLose(),
             new JoblibParallel(),
+            new DebugMultiprocessing(),
             // Advanced
             new BarrierPhases(),
             // Practical
