@@ -30,6 +30,9 @@ import java.util.concurrent.Future;
  * buy: nothing). The CPython probe does the same with a {@code multiprocessing.Pool(n)}, timing the pool's
  * start-up, pickling and shutdown as part of the job, because they are serial work the law must count.
  *
+ * The table's "effective s" is the serial fraction that would explain each measured speed-up; for the pool it is
+ * usually above the nominal s, because the pool's own work is serial.
+ *
  * <p>Expect the JVM curve to follow the prediction and flatten at the core count, and never to pass 1/s (4× at
  * s = 25 %). Run: {@code ./conclab run amdahl --serial-percent 50}.
  */
@@ -40,9 +43,9 @@ public final class Amdahl implements Experiment {
                     + " (needs 2 cores).");
     static final ClaimSpec BOUNDED_BY_SERIAL = new ClaimSpec("bounded-by-serial",
             "No worker count speeds the job up by more than 1/s, whatever the number of threads.");
-    static final ClaimSpec POOL_ADDS_SERIAL = new ClaimSpec("pool-adds-serial",
-            "A multiprocessing.Pool's start-up and pickling are serial work: the pool's measured speed-up stays"
-                    + " below Amdahl's prediction for the nominal s.");
+    static final ClaimSpec POOL_BOUNDED = new ClaimSpec("pool-bounded",
+            "A multiprocessing.Pool obeys the same ceiling: with its start-up and pickling counted, no pool size"
+                    + " speeds the job up by more than 1/s.");
 
     @Override
     public String id() {
@@ -72,12 +75,20 @@ public final class Amdahl implements Experiment {
 
     @Override
     public List<ClaimSpec> claims() {
-        return List.of(FOLLOWS_LAW, BOUNDED_BY_SERIAL, POOL_ADDS_SERIAL);
+        return List.of(FOLLOWS_LAW, BOUNDED_BY_SERIAL, POOL_BOUNDED);
     }
 
     /** Amdahl's prediction for serial fraction {@code s} on {@code n} workers sharing {@code cores} cores. */
     static double predicted(double s, int n, int cores) {
         return 1 / (s + (1 - s) / Math.min(n, cores));
+    }
+
+    /**
+     * The serial fraction that would explain speed-up {@code speedup} on {@code n} workers, s' = (n/S − 1)/(n − 1),
+     * or an empty cell for one worker, where the law says nothing about s.
+     */
+    static Object effectiveSerial(int n, double speedup) {
+        return n < 2 ? "" : (n / speedup - 1) / (n - 1);
     }
 
     @Override
@@ -93,7 +104,7 @@ public final class Amdahl implements Experiment {
         Timing one = Measure.bestOf(ctx.repeats(), ctx, () -> CpuWork.consume(total));
         Table.Builder table = Table.builder(String.format("Speed-up at s = %.0f%% on %d cores (best of %d)",
                         s * 100, cores, ctx.repeats()), "runtime", "workers", "ms", "measured speed-up",
-                "Amdahl prediction", "ceiling 1/s");
+                "Amdahl prediction", "ceiling 1/s", "effective s");
         List<Series.Point> measuredPoints = new ArrayList<>();
         List<Series.Point> lawPoints = new ArrayList<>();
         double highest = 0;
@@ -118,7 +129,7 @@ public final class Amdahl implements Experiment {
                 if (n == Math.min(cores, maxWorkers)) {
                     atCores = speedup / law;
                 }
-                table.row("JVM threads", n, timing.bestMillis(), speedup, law, 1 / s);
+                table.row("JVM threads", n, timing.bestMillis(), speedup, law, 1 / s, effectiveSerial(n, speedup));
                 measuredPoints.add(new Series.Point(n, speedup));
                 lawPoints.add(new Series.Point(n, law));
             }
@@ -140,28 +151,27 @@ public final class Amdahl implements Experiment {
                 "--max-workers", Integer.toString(Math.max(2, cores)),
                 "--repeat", Integer.toString(PythonProbes.repeats(ctx)));
         switch (outcome) {
-            case ProbeOutcome.Unavailable missing -> missing.skip(ctx, POOL_ADDS_SERIAL);
+            case ProbeOutcome.Unavailable missing -> missing.skip(ctx, POOL_BOUNDED);
             case ProbeOutcome.Ran ran -> {
                 JsonNode json = ran.json();
                 double serialSeconds = json.path("serial_s").asDouble();
                 List<Series.Point> poolPoints = new ArrayList<>();
-                double worstRatio = 0;
+                double highestPool = 0;
                 for (JsonNode p : json.path("pools")) {
                     int n = p.path("workers").asInt();
                     double elapsed = p.path("elapsed_s").asDouble();
                     double speedup = serialSeconds / elapsed;
                     double law = predicted(s, n, cores);
-                    // The serial fraction that would explain the measured speed-up: s' = (n/S − 1)/(n − 1).
                     table.row(String.format("CPython Pool (%s; start-up %.1f ms)", json.path("start_method")
                                     .asText(), p.path("pool_overhead_s").asDouble() * 1e3), n, elapsed * 1e3,
-                            speedup, law, 1 / s);
+                            speedup, law, 1 / s, effectiveSerial(n, speedup));
                     poolPoints.add(new Series.Point(n, speedup));
-                    worstRatio = Math.max(worstRatio, speedup / law);
+                    highestPool = Math.max(highestPool, speedup);
                 }
                 ctx.series(new Series(chart, "CPython Pool, measured (start-up included)", "workers", "× faster",
                         poolPoints));
-                ctx.claim(POOL_ADDS_SERIAL, Verdict.atMost("highest Pool speed-up / Amdahl's prediction",
-                        worstRatio, 1.0));
+                ctx.claim(POOL_BOUNDED, Verdict.atMost("highest Pool speed-up, as a fraction of 1/s",
+                        highestPool * s, 1.0));
             }
         }
         ctx.table(table.build());
