@@ -82,9 +82,9 @@ public final class JoblibParallel implements Experiment {
         return List.of(
                 new Param.IntParam("py-iterations", "pure-Python loop iterations in total", 100_000, 1_000_000_000,
                         8_000_000, 2_000_000),
-                new Param.IntParam("hash-mb", "MiB hashed per task", 2, 1_024, 64, 32),
+                new Param.IntParam("hash-mb", "MiB hashed per task", 2, 1_024, 64, 24),
                 new Param.IntParam("tiny-tasks", "number of tiny tasks in the batching case", 100, 1_000_000,
-                        5_000, 1_000),
+                        5_000, 500),
                 new Param.IntParam("cpu-ms", "JVM work, in ms of one thread on this machine", 20, 60_000, 800,
                         200));
     }
@@ -106,7 +106,8 @@ public final class JoblibParallel implements Experiment {
                 "--iterations", Integer.toString(ctx.intParam("py-iterations")),
                 "--hash-mb", Integer.toString(ctx.intParam("hash-mb")),
                 "--tiny-tasks", Integer.toString(ctx.intParam("tiny-tasks")),
-                "--repeat", Integer.toString(PythonProbes.repeats(ctx)));
+                // Each repeat runs every backend and both batch sizes, so quick mode takes fewer of them.
+                "--repeat", Integer.toString(ctx.quick() ? 5 : PythonProbes.repeats(ctx)));
         switch (outcome) {
             case ProbeOutcome.Unavailable missing -> missing.skip(ctx, THREADING_HOLDS_GIL, PROCESS_BACKENDS,
                     THREADING_GIL_FREE, AUTO_BATCHING, ALL_CPUS, MEMORY_CACHE);
