@@ -63,7 +63,7 @@ public final class ProcessesLose implements Experiment {
             "For hashlib on large buffers, which releases the GIL, threads take at most 1.33× as long as"
                     + " processes.");
     static final ClaimSpec JVM_ROUND_TRIP = new ClaimSpec("jvm-round-trip",
-            "On the JVM a round trip to a child JVM per tiny task is at least 3× slower than a task on a thread"
+            "On the JVM a round trip to a child JVM per tiny task is at least 2× slower than a task on a thread"
                     + " pool.");
 
     private static final int WORKERS = 2;
@@ -137,7 +137,7 @@ public final class ProcessesLose implements Experiment {
         table.row("JVM", tasks + " tiny tasks (child JVM: one line round trip each)", threads.bestMillis(),
                 child.bestMillis(), child.best() / threads.best());
         ctx.claim(JVM_ROUND_TRIP, Verdict.atLeast("child JVM round trips vs thread pool tasks",
-                child.best() / threads.best(), 3));
+                child.best() / threads.best(), 2));
         ctx.table(table.build());
         ctx.progress(1, "done");
     }
