@@ -32,6 +32,10 @@ import dev.conclab.lab.experiments.threading.DaemonThreads;
 import dev.conclab.lab.experiments.threading.Deadlock;
 import dev.conclab.lab.experiments.threading.GilHandoff;
 import dev.conclab.lab.experiments.threading.LocksAndConditions;
+import dev.conclab.lab.experiments.multiprocessing.Amdahl;
+import dev.conclab.lab.experiments.multiprocessing.DebugMultiprocessing;
+import dev.conclab.lab.experiments.multiprocessing.JoblibParallel;
+import dev.conclab.lab.experiments.multiprocessing.ProcessesLose;
 import dev.conclab.lab.experiments.threading.ProducerConsumer;
 import dev.conclab.lab.experiments.threading.RaceConditions;
 
@@ -81,6 +85,10 @@ public final class Experiments {
             new CopyOnWrite(),
             new IpcThroughput(),
             new SharedMemory(),
+            new Amdahl(),
+            new ProcessesLose(),
+            new JoblibParallel(),
+            new DebugMultiprocessing(),
             // Advanced
             new BarrierPhases(),
             // Practical
