@@ -10,7 +10,8 @@ Two kinds of per-byte work over the same deterministic data (1 MiB of xorshift32
 Each variant is timed --repeat times, taking turns, and the best is reported; every variant's results are
 compared with the one-thread results.
 
-Prints one JSON object: python, implementation, cpu_count (probelib), start_method, mb, py_mb, workers, and
+Prints one JSON object: python, implementation, cpu_count (probelib), start_method, mb, py_mb, rounds, workers,
+first_digest (block 0's digest, to compare with the JVM's), and
   hashlib   {one_thread_s, threads_s, processes_s, same_results}
   checksum  {one_thread_s, threads_s, processes_s, numpy_s (null without numpy), same_results}
 """
@@ -118,7 +119,7 @@ def main():
     if np is None:
         pure["numpy_s"] = None
     emit({"start_method": mp.get_start_method(), "mb": args.mb, "py_mb": min(args.py_mb, args.mb), "rounds": ROUNDS, "workers": args.workers,
-          "hashlib": sha, "checksum": pure})
+          "first_digest": sha_block(0), "hashlib": sha, "checksum": pure})
 
 
 if __name__ == "__main__":

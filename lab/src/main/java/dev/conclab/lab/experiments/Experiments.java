@@ -19,6 +19,9 @@ import dev.conclab.lab.experiments.basics.ExecutorKinds;
 import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
+import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
+import dev.conclab.lab.experiments.multiprocessing.CrossProcessQueue;
+import dev.conclab.lab.experiments.multiprocessing.ManualWorkerPool;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
 import dev.conclab.lab.experiments.threading.BarrierPhases;
@@ -70,6 +73,10 @@ public final class Experiments {
             new Backpressure(),
             new CpuStarvation(),
             new ThreadsAndLoop(),
+            // Multiprocessing
+            new CrossProcessQueue(),
+            new ManualWorkerPool(),
+            new CpuHeavy100Mb(),
             // Advanced
             new BarrierPhases(),
             // Practical
