@@ -9,6 +9,9 @@ import dev.conclab.lab.engine.Table;
 import dev.conclab.lab.engine.Verdict;
 import dev.conclab.lab.probe.ProbeOutcome;
 import dev.conclab.lab.probe.PythonProbes;
+import dev.conclab.toolkit.process.pool.ProcessPool;
+import dev.conclab.toolkit.process.pool.RemoteTaskException;
+import dev.conclab.toolkit.process.pool.TaskRef;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,8 +41,9 @@ import java.util.concurrent.TimeoutException;
  *       they come back in order whatever order the workers finish in.</li>
  *   <li><b>Production — {@link java.util.concurrent.ThreadPoolExecutor}</b> via
  *       {@code Executors.newFixedThreadPool(n)}: the same design, plus rejection policies, a run state machine and
- *       {@code shutdown}/{@code awaitTermination}. The toolkit's process pool is the production answer across
- *       processes (experiment {@code process-pool}).</li>
+ *       {@code shutdown}/{@code awaitTermination}. Across processes, the toolkit's
+ *       {@link ProcessPool} (worker JVMs; the task is named by class and method, the failing task comes back as a
+ *       {@link RemoteTaskException} with the worker's stack trace).</li>
  *   <li><b>Broken — a worker loop that does not catch.</b> The failing task's exception escapes {@code run()}; the
  *       worker thread dies with it (the experiment joins it to see it gone), the pool has one worker fewer for good,
  *       and that task's future is never completed: a caller waiting on it would wait forever.</li>
@@ -59,13 +63,13 @@ public final class ManualWorkerPool implements Experiment {
 
     static final ClaimSpec IN_ORDER = new ClaimSpec("in-order",
             "A worker pool written from scratch (a task queue, N worker threads, a future per task) returns every"
-                    + " result correct and in submission order, like ThreadPoolExecutor.");
+                    + " result correct and in submission order, like ThreadPoolExecutor and the toolkit's ProcessPool.");
     static final ClaimSpec EXCEPTION_RETURNED = new ClaimSpec("exception-returned",
             "An exception in one task is captured and returned through that task's future; the pool keeps all its"
                     + " workers and goes on serving.");
     static final ClaimSpec SHUTDOWN_CLEAN = new ClaimSpec("shutdown-clean",
             "One poison pill per worker, queued after the tasks, stops every worker after the last task: no worker"
-                    + " is alive after shutdown.");
+                    + " is alive after shutdown, and no worker JVM is alive after the ProcessPool's close().");
     static final ClaimSpec BROKEN_UNCAUGHT = new ClaimSpec("broken-uncaught",
             "Broken: a worker loop that does not catch dies with the failing task: the pool loses a worker and that"
                     + " task's future never completes.");
@@ -160,18 +164,44 @@ public final class ManualWorkerPool implements Experiment {
                 tpeLater.allButFailedCorrect() ? "yes" : "NO", terminated ? "0 (terminated)" : "NOT terminated",
                 (System.nanoTime() - start) / 1e6);
 
-        ctx.claim(IN_ORDER, Verdict.check(manual.allButFailedCorrect() && tpe.allButFailedCorrect(), String.format(
-                "ManualPool: %s; ThreadPoolExecutor: %s (%d tasks, %d workers)", manual.inOrderText(),
-                tpe.inOrderText(), tasks, workers)));
+        ctx.progress(0.3, "toolkit ProcessPool");
+        start = System.nanoTime();
+        TaskRef squareRef = TaskRef.of(ManualWorkerPool.class, "square");
+        Batch processes;
+        Batch processesLater;
+        List<Long> pids;
+        ProcessPool processPool = ProcessPool.builder().workers(workers).build();
+        try {
+            processes = Batch.of(task -> processPool.applyAsync(squareRef, task.x()), tasks);
+            processesLater = Batch.of(task -> processPool.applyAsync(squareRef, task.x()), FAIL_AT + 3);
+            pids = processPool.workerPids();
+        } finally {
+            processPool.close();
+        }
+        long pidsAlive = pids.stream().filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                .count();
+        table.row("toolkit ProcessPool (" + workers + " worker JVMs)", processes.inOrderText(), processes.error,
+                pids.size() + " of " + workers, processesLater.allButFailedCorrect() ? "yes" : "NO",
+                pidsAlive + " (" + processPool.state() + ")", (System.nanoTime() - start) / 1e6);
+
+        ctx.claim(IN_ORDER, Verdict.check(manual.allButFailedCorrect() && tpe.allButFailedCorrect()
+                && processes.allButFailedCorrect(), String.format(
+                "ManualPool: %s; ThreadPoolExecutor: %s; ProcessPool: %s (%d tasks, %d workers)",
+                manual.inOrderText(), tpe.inOrderText(), processes.inOrderText(), tasks, workers)));
         ctx.claim(EXCEPTION_RETURNED, Verdict.check(manual.failedWithOurs() && aliveAfterFailure == workers
-                && later.allButFailedCorrect(), String.format(
+                && later.allButFailedCorrect() && processes.failedWithOurs() && pids.size() == workers
+                && processesLater.allButFailedCorrect(), String.format(
                 "task %d's future failed with \"%s\"; %d of %d workers alive after it; a later batch of %d tasks"
-                        + " %s", FAIL_AT, manual.error, aliveAfterFailure, workers, FAIL_AT + 3,
-                later.allButFailedCorrect() ? "all correct" : "WRONG")));
-        ctx.claim(SHUTDOWN_CLEAN, Verdict.check(aliveAfterShutdown == 0 && pool.allTasksDone(), String.format(
+                        + " %s; ProcessPool: \"%s\", %d of %d worker JVMs alive, later batch %s", FAIL_AT,
+                manual.error, aliveAfterFailure, workers, FAIL_AT + 3,
+                later.allButFailedCorrect() ? "all correct" : "WRONG", processes.error, pids.size(), workers,
+                processesLater.allButFailedCorrect() ? "all correct" : "WRONG")));
+        ctx.claim(SHUTDOWN_CLEAN, Verdict.check(aliveAfterShutdown == 0 && pool.allTasksDone() && pidsAlive == 0
+                && pids.size() == workers, String.format(
                 "after shutdown: %d of %d workers alive, %d tasks queued and never run (needs 0 and 0);"
-                        + " ThreadPoolExecutor terminated: %s", aliveAfterShutdown, workers, pool.queued(),
-                terminated)));
+                        + " ThreadPoolExecutor terminated: %s; ProcessPool worker JVMs alive after close(): %d of %d"
+                        + " (needs 0)", aliveAfterShutdown, workers, pool.queued(), terminated, pidsAlive,
+                pids.size())));
 
         ctx.progress(0.45, "Broken: a worker loop that does not catch");
         ManualPool broken = new ManualPool(workers, false);
@@ -179,7 +209,7 @@ public final class ManualWorkerPool implements Experiment {
         boolean died;
         int aliveAfterBroken;
         try {
-            lost = broken.submit(() -> square(FAIL_AT));
+            lost = broken.submit(new Task(FAIL_AT));
             died = broken.awaitWorkerDeath(PATIENCE);
             aliveAfterBroken = broken.aliveWorkers();
         } finally {
@@ -244,31 +274,43 @@ public final class ManualWorkerPool implements Experiment {
     /** How a batch is submitted: the manual pool's and the executor's {@code submit} have the same shape. */
     @FunctionalInterface
     private interface Submitter {
-        Future<Long> submit(Callable<Long> task);
+        Future<?> submit(Task task);
+    }
+
+    /** Task {@code x}: {@code square(x)}, runnable in this JVM or nameable for a worker JVM. */
+    private record Task(int x) implements Callable<Long> {
+        @Override
+        public Long call() {
+            return square(x);
+        }
     }
 
     /** The results of one batch, read from the futures in submission order. */
     private record Batch(List<Long> values, int wrong, String error) {
 
         static Batch of(Submitter submitter, int tasks) throws InterruptedException, TimeoutException {
-            List<Future<Long>> futures = new ArrayList<>(tasks);
+            List<Future<?>> futures = new ArrayList<>(tasks);
             for (int i = 0; i < tasks; i++) {
-                int x = i;
-                futures.add(submitter.submit(() -> square(x)));
+                futures.add(submitter.submit(new Task(i)));
             }
             List<Long> values = new ArrayList<>(tasks);
             int wrong = 0;
             String error = "none";
             for (int i = 0; i < tasks; i++) {
                 try {
-                    long v = futures.get(i).get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+                    long v = ((Number) futures.get(i).get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS)).longValue();
                     values.add(v);
                     if (v != (long) i * i) {
                         wrong++;
                     }
                 } catch (ExecutionException e) {
                     values.add(null);
-                    error = e.getCause().getClass().getSimpleName() + ": " + e.getCause().getMessage();
+                    error = switch (e.getCause()) {
+                        case RemoteTaskException remote -> remote.remoteClassName().replaceFirst(".*\\.", "")
+                                + ": " + remote.remoteMessage() + " (remote, " + remote.getStackTrace().length
+                                + " frames)";
+                        case Throwable local -> local.getClass().getSimpleName() + ": " + local.getMessage();
+                    };
                     if (i != FAIL_AT) {
                         wrong++;
                     }
@@ -282,7 +324,7 @@ public final class ManualWorkerPool implements Experiment {
         }
 
         boolean failedWithOurs() {
-            return error.equals("IllegalArgumentException: task " + FAIL_AT + " failed on purpose");
+            return error.startsWith("IllegalArgumentException: task " + FAIL_AT + " failed on purpose");
         }
 
         String inOrderText() {
