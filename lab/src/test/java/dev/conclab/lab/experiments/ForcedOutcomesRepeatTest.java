@@ -41,7 +41,9 @@ class ForcedOutcomesRepeatTest {
             new Forced("threads-and-loop", Map.of("rounds", "2")),
             new Forced("gather-vs-wait", Map.of()),
             new Forced("async-exceptions", Map.of()),
-            new Forced("async-cancellation", Map.of()));
+            new Forced("async-cancellation", Map.of()),
+            new Forced("manual-worker-pool", Map.of()),
+            new Forced("cross-process-queue", Map.of("items", "100")));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
