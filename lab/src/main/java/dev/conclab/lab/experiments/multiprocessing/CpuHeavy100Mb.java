@@ -80,7 +80,8 @@ public final class CpuHeavy100Mb implements Experiment {
                     + " hashes at least 1.3× faster than one thread (needs 2 cores): processes work on the JVM too,"
                     + " they just buy nothing that threads do not.");
     static final ClaimSpec PY_PURE_THREADS = new ClaimSpec("py-pure-threads",
-            "In CPython, threads running pure-Python per-byte work gain at most 1.2× (the GIL).");
+            "In CPython, threads running pure-Python per-byte work gain at most 1.2× (the GIL), even with 2 cores"
+                    + " free.");
     static final ClaimSpec PY_HASHLIB_THREADS = new ClaimSpec("py-hashlib-threads",
             "Threads do pay off in CPython when the heavy part runs in C that releases the GIL: hashlib on threads"
                     + " is at least 1.5× faster than one thread (needs 2 cores).");
@@ -248,8 +249,12 @@ public final class CpuHeavy100Mb implements Experiment {
                                 yes(pure.path("same_results")))
                         .row("CPython", "ProcessPoolExecutor(" + workers + "), fork", work, pProcs * 1e3,
                                 pyMb / pProcs, pOne / pProcs, yes(pure.path("same_results")));
-                ctx.claim(PY_PURE_THREADS, Verdict.atMost(workers + " CPython threads vs 1, pure Python",
-                        pOne / pThreads, 1.2));
+                // Gated like a speed-up claim: on one core there is nothing to gain anyway, and on cores busy with
+                // other processes the one-thread runs are the ones that get preempted, which flatters the threads.
+                if (ctx.requireCores(PY_PURE_THREADS, 2)) {
+                    ctx.claim(PY_PURE_THREADS, Verdict.atMost(workers + " CPython threads vs 1, pure Python",
+                            pOne / pThreads, 1.2));
+                }
                 if (ctx.requireCores(PY_HASHLIB_THREADS, 2)) {
                     ctx.claim(PY_HASHLIB_THREADS, Verdict.atLeast(workers + " CPython threads vs 1, hashlib",
                             shaOne / shaThreads, 1.5));
