@@ -16,7 +16,7 @@ Draining the queue (get()) lets it exit. A child that calls cancel_join_thread()
 lost (the parent never reads that queue).
 
 Prints one JSON object: python, implementation, cpu_count (probelib), start_method, and
-  bounded   {maxsize, items, consumers, peak_qsize, exactly_once, pills_seen, consumers_exitcodes, seconds}
+  bounded   {maxsize, items, consumers, peak_qsize, exactly_once, consumers_exitcodes, producer_exitcode, seconds}
   joinable  {items, processed_at_join, exactly_once, consumers_exitcodes}
   pitfall   {alive_after_join_timeout, join_timeout_s, exitcode_after_drain, drained_bytes,
              cancel_join_thread_exit_s, cancel_join_thread_exitcode}
