@@ -43,6 +43,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code map} and {@code starmap} block until their results are in (or their timeout passes);
  * {@code applyAsync} does not block; the iterators of {@code imap} and {@code imapUnordered} block in
  * {@code next()} until the next result is in. Submission itself never waits for a worker: the queue is unbounded.
+ * A thread interrupted while blocked in {@code apply}, {@code map} or {@code starmap} cancels the chunk it was
+ * waiting for (killing its worker if the chunk is running) and throws {@link InterruptedException}.
  *
  * <p><b>Ordering.</b> {@code map}, {@code starmap} and {@code imap} return results in the order of their
  * arguments; {@code imapUnordered} in the order chunks complete (results of one chunk stay in order).
