@@ -1,8 +1,9 @@
 """How multiprocessing.Pool and ProcessPoolExecutor hand out work, and what a killed worker does to each.
 
 ordering: Pool(2).map and Pool(2).imap_unordered over two tasks, chunksize 1, where task "first" cannot finish
-before task "second" has (it waits for a file that "second" creates). map still returns ["first", "second"];
-imap_unordered yields "second" first.
+before task "second" has. For map, "first" waits for a file that "second" creates; map still returns
+["first", "second"]. For imap_unordered, "first" waits for a file the probe creates only after a result has
+arrived, so imap_unordered yields "second" first.
 
 killed_pool: a multiprocessing.Pool(1) task writes its worker's pid to a file and sleeps; the probe kills that
 pid with SIGKILL. The pool starts a replacement worker, but the killed task's AsyncResult never completes:
@@ -32,12 +33,14 @@ from probelib import emit, positive_int
 
 
 def step(spec):
-    """("await", path, label) waits for path to exist; ("touch", path, label) creates it. Returns the label."""
+    """("await", path, label) waits for path to exist (at most a minute); ("touch", path, label) creates it;
+    ("plain", "", label) does nothing. Returns the label."""
     kind, path, label = spec
     if kind == "await":
-        while not os.path.exists(path):
+        deadline = time.monotonic() + 60  # so that a broken run ends
+        while not os.path.exists(path) and time.monotonic() < deadline:
             time.sleep(0.005)
-    else:
+    elif kind == "touch":
         with open(path, "w") as f:
             f.write("done")
     return label
@@ -70,9 +73,14 @@ def ordering(tmp):
     with multiprocessing.Pool(2) as pool:
         gate = os.path.join(tmp, "gate-map")
         out["map"] = pool.map(step, [("await", gate, "first"), ("touch", gate, "second")], chunksize=1)
+        # "first" waits for a gate the probe opens only after a result has arrived, which can only be "second".
         gate = os.path.join(tmp, "gate-unordered")
-        out["imap_unordered"] = list(pool.imap_unordered(
-            step, [("await", gate, "first"), ("touch", gate, "second")], chunksize=1))
+        results = pool.imap_unordered(step, [("await", gate, "first"), ("plain", "", "second")], chunksize=1)
+        unordered = [next(results)]
+        with open(gate, "w") as f:
+            f.write("open")
+        unordered.extend(results)
+        out["imap_unordered"] = unordered
     return out
 
 

@@ -35,8 +35,10 @@ import java.util.stream.Stream;
  *
  * <ol>
  *   <li><b>BASELINE — ordering.</b> Two tasks on two workers, one chunk each, where "first" cannot finish before
- *       "second" has: it waits for a file that "second" creates (forced, not timed). {@code map} still returns
- *       {@code [first, second]}; {@code imapUnordered} yields {@code second} first.</li>
+ *       "second" has (forced, not timed). For {@code map}, "first" waits for a file that "second" creates; {@code
+ *       map} still returns {@code [first, second]}. For {@code imapUnordered}, "first" waits for a file the
+ *       experiment creates only after the iterator has yielded a result, which therefore can only be
+ *       {@code second}.</li>
  *   <li><b>A worker killed mid-task.</b> The task writes its worker's pid to a file (the "I have started" signal),
  *       then hangs; the experiment kills that pid with SIGKILL. The ProcessPool fails that one task with a
  *       {@link WorkerCrashedException} naming pid and exit status, starts a replacement and serves the next task.
@@ -149,14 +151,21 @@ public final class ProcessPoolExperiment implements Experiment {
     private static void ordering(RunContext ctx, ProcessPool pool, Path dir, Table.Builder table) throws Exception {
         TaskRef step = TaskRef.of(Tasks.class, "step");
         List<Object> mapped = pool.map(step, pair(dir.resolve("gate-map")), 1);
+        // "first" waits for a gate that this thread opens only after the iterator has yielded a result: that
+        // result can only be "second".
+        Path gate = dir.resolve("gate-unordered");
+        Iterator<Object> it = pool.imapUnordered(step, List.of(List.of("await", gate.toString(), "first"),
+                List.of("plain", "", "second")), 1);
         List<Object> unordered = new ArrayList<>();
-        Iterator<Object> it = pool.imapUnordered(step, pair(dir.resolve("gate-unordered")), 1);
-        it.forEachRemaining(unordered::add);
+        unordered.add(it.next());
+        Files.writeString(gate, "open");
+        unordered.add(it.next());
         boolean holds = mapped.equals(List.of("first", "second")) && unordered.equals(List.of("second", "first"));
         table.row("JVM", "map / imapUnordered, \"first\" forced to finish last", mapped + " / " + unordered,
                 "2 workers, chunksize 1");
         ctx.claim(JVM_MAP_ORDERED, Verdict.check(holds, "map returned " + mapped + ", imapUnordered yielded "
-                + unordered + " (\"first\" waits for the file \"second\" creates)"));
+                + unordered + " (\"first\" waits for a file created by \"second\" for map, and by the caller after the first"
+                + " result for imapUnordered)"));
     }
 
     /** Two items: "first" waits for {@code gate}, which "second" creates. */
@@ -307,15 +316,20 @@ public final class ProcessPoolExperiment implements Experiment {
             return ProcessHandle.current().pid();
         }
 
-        /** ("await", path, label) waits for path to exist; ("touch", path, label) creates it. Returns the label. */
+        /**
+         * ("await", path, label) waits for path to exist (at most a minute, so that a broken run ends);
+         * ("touch", path, label) creates it; ("plain", "", label) does nothing. Returns the label.
+         */
         static String step(List<?> spec) throws IOException, InterruptedException {
-            Path path = Path.of((String) spec.get(1));
-            if (spec.get(0).equals("await")) {
-                while (!Files.exists(path)) {
-                    Thread.sleep(5);
+            switch ((String) spec.get(0)) {
+                case "await" -> {
+                    long deadline = System.nanoTime() + PATIENCE.toNanos();
+                    while (!Files.exists(Path.of((String) spec.get(1))) && System.nanoTime() < deadline) {
+                        Thread.sleep(5);
+                    }
                 }
-            } else {
-                Files.writeString(path, "done");
+                case "touch" -> Files.writeString(Path.of((String) spec.get(1)), "done");
+                default -> { }
             }
             return (String) spec.get(2);
         }
