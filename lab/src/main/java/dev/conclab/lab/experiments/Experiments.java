@@ -81,7 +81,8 @@ public final class Experiments {
             new BarrierPhases(),
             // Practical
             new ParallelMapExperiment(),
-            new GracefulShutdown());
+            new GracefulShutdown(),
+            new dev.conclab.lab.experiments.multiprocessing.ProcessPoolExperiment());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

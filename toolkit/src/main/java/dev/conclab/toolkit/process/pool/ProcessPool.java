@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * A pool of worker JVM processes that run static methods named by {@link TaskRef}: the JVM's counterpart of
@@ -43,6 +44,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code map} and {@code starmap} block until their results are in (or their timeout passes);
  * {@code applyAsync} does not block; the iterators of {@code imap} and {@code imapUnordered} block in
  * {@code next()} until the next result is in. Submission itself never waits for a worker: the queue is unbounded.
+ * A thread interrupted while blocked in {@code apply}, {@code map} or {@code starmap} cancels the chunk it was
+ * waiting for (killing its worker if the chunk is running) and throws {@link InterruptedException}.
  *
  * <p><b>Ordering.</b> {@code map}, {@code starmap} and {@code imap} return results in the order of their
  * arguments; {@code imapUnordered} in the order chunks complete (results of one chunk stay in order).
@@ -287,11 +290,10 @@ public final class ProcessPool implements AutoCloseable {
 
     /** As {@link #imap} but results come in the order their chunks complete. */
     public Iterator<Object> imapUnordered(TaskRef task, Iterable<?> items, int chunksize) {
-        List<Chunk> chunks = submit(task, singletons(items), chunksize, null);
         BlockingQueue<Chunk> done = new LinkedBlockingQueue<>();
-        for (Chunk chunk : chunks) {
-            chunk.result.whenComplete((r, e) -> done.add(chunk));
-        }
+        // Registered before the chunks are queued, so that done receives them in the order they complete.
+        List<Chunk> chunks = submit(task, singletons(items), chunksize, null,
+                chunk -> chunk.result.whenComplete((r, e) -> done.add(chunk)));
         return new ChunkIterator(done::take, chunks.size());
     }
 
@@ -305,6 +307,12 @@ public final class ProcessPool implements AutoCloseable {
     }
 
     private List<Chunk> submit(TaskRef task, Iterable<? extends List<?>> argLists, int chunksize, Duration timeout) {
+        return submit(task, argLists, chunksize, timeout, chunk -> { });
+    }
+
+    /** Cuts, encodes and queues the calls; {@code beforeQueued} sees each chunk before any worker can. */
+    private List<Chunk> submit(TaskRef task, Iterable<? extends List<?>> argLists, int chunksize, Duration timeout,
+                               Consumer<Chunk> beforeQueued) {
         Objects.requireNonNull(task, "task");
         Objects.requireNonNull(argLists, "argLists");
         if (chunksize < 1) {
@@ -329,16 +337,19 @@ public final class ProcessPool implements AutoCloseable {
             if (state != State.RUNNING) {
                 throw new RejectedExecutionException("pool is " + state + ": it accepts no more work");
             }
+            if (timeout != null && !chunks.isEmpty()) {
+                // Scheduled before the chunks are queued: join() stops the timer only after they are done.
+                ScheduledFuture<?> alarm = timer.schedule(() -> {
+                    for (Chunk chunk : chunks) {
+                        chunk.result.completeExceptionally(new TimeoutException(task + " did not finish within "
+                                + timeout));
+                    }
+                }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+                CompletableFuture.allOf(chunks.stream().map(c -> c.result).toArray(CompletableFuture[]::new))
+                        .whenComplete((r, e) -> alarm.cancel(false));
+            }
+            chunks.forEach(beforeQueued);
             queue.addAll(chunks);
-        }
-        if (timeout != null && !chunks.isEmpty()) {
-            ScheduledFuture<?> alarm = timer.schedule(() -> {
-                for (Chunk chunk : chunks) {
-                    chunk.result.completeExceptionally(new TimeoutException(task + " did not finish within " + timeout));
-                }
-            }, timeout.toNanos(), TimeUnit.NANOSECONDS);
-            CompletableFuture.allOf(chunks.stream().map(c -> c.result).toArray(CompletableFuture[]::new))
-                    .whenComplete((r, e) -> alarm.cancel(false));
         }
         return chunks;
     }

@@ -25,12 +25,16 @@ import java.util.Map;
  * {@code System.out} writes to standard error instead, because standard output carries the frames.
  *
  * <p>Exit status: 0 after SHUTDOWN or end of input; {@value #WIRE_ERROR_STATUS} on a malformed frame;
+ * {@value #PIPE_CLOSED_STATUS} when its output pipe is closed (the pool is gone);
  * {@value ParentWatch#ORPHANED_EXIT_STATUS} when the pool's JVM died ({@link ParentWatch}).
  */
 public final class WorkerMain {
 
     /** Exit status after a malformed frame from the pool. */
     public static final int WIRE_ERROR_STATUS = 5;
+
+    /** Exit status when a frame cannot be written because nobody reads the other end any more. */
+    public static final int PIPE_CLOSED_STATUS = 6;
 
     private final Map<String, Method> methods = new HashMap<>();
 
@@ -44,8 +48,16 @@ public final class WorkerMain {
         OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16);
         System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
         InputStream in = new BufferedInputStream(new FileInputStream(FileDescriptor.in), 1 << 16);
-        WireFormat.write(out, WireFormat.Type.READY, 0, List.of(ProcessHandle.current().pid()));
-        System.exit(new WorkerMain().serve(in, out, maxPayload));
+        int status;
+        try {
+            WireFormat.write(out, WireFormat.Type.READY, 0, List.of(ProcessHandle.current().pid()));
+            status = new WorkerMain().serve(in, out, maxPayload);
+        } catch (IOException pipeClosed) {
+            // The pool died (or dropped this worker) between two frames, for example while this JVM was
+            // starting; ParentWatch would halt it within a second anyway, so leave quietly now.
+            status = PIPE_CLOSED_STATUS;
+        }
+        System.exit(status);
     }
 
     private int serve(InputStream in, OutputStream out, int maxPayload) throws IOException {

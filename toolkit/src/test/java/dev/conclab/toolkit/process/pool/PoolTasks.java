@@ -56,9 +56,10 @@ public final class PoolTasks {
         Thread.sleep(600_000);
     }
 
-    /** Waits until {@code path} exists, then returns {@code item}. */
+    /** Waits until {@code path} exists (at most a minute, so that a broken test ends), then returns {@code item}. */
     static Object awaitFile(String path, Object item) throws InterruptedException {
-        while (!Files.exists(Path.of(path))) {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!Files.exists(Path.of(path)) && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
         return item;

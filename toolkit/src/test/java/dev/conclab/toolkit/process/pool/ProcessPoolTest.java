@@ -65,32 +65,41 @@ class ProcessPoolTest {
     void imapKeepsOrderAndImapUnorderedDoesNotWhenTheFirstTaskFinishesLast(@TempDir Path d1, @TempDir Path d2)
             throws Exception {
         try (ProcessPool pool = ProcessPool.of(2)) {
-            // "first" cannot finish before "second" has: it waits for the file "second" creates.
-            String f1 = d1.resolve("go").toString();
+            // "first" waits for a file this thread creates only after a result has come: it can only be "second".
+            Path gate = d1.resolve("go");
+            Iterator<Object> unordered = pool.imapUnordered(TaskRef.of(Steps.class, "step"),
+                    List.of(List.of("await", gate.toString(), "first"), List.of("plain", "", "second")), 1);
             List<Object> unorderedResults = new ArrayList<>();
-            imapPair(pool, f1, true).forEachRemaining(unorderedResults::add);
+            unorderedResults.add(unordered.next());
+            Files.writeString(gate, "open");
+            unorderedResults.add(unordered.next());
             assertThat(unorderedResults).containsExactly("second", "first");
+            assertThat(unordered.hasNext()).isFalse();
 
             String f2 = d2.resolve("go").toString();
             List<Object> orderedResults = new ArrayList<>();
-            imapPair(pool, f2, false).forEachRemaining(orderedResults::add);
+            imapPair(pool, f2).forEachRemaining(orderedResults::add);
             assertThat(orderedResults).containsExactly("first", "second");
         }
     }
 
     /** Two calls: "first" waits for a file that "second" creates; one chunk each on two workers. */
-    private static Iterator<Object> imapPair(ProcessPool pool, String file, boolean unordered) {
+    private static Iterator<Object> imapPair(ProcessPool pool, String file) {
         // imap takes one argument per item, so pass the pair through a task of one list argument
         TaskRef step = TaskRef.of(ProcessPoolTest.Steps.class, "step");
         List<List<Object>> items = List.of(List.of("await", file, "first"), List.of("touch", file, "second"));
-        return unordered ? pool.imapUnordered(step, items, 1) : pool.imap(step, items, 1);
+        return pool.imap(step, items, 1);
     }
 
     /** Adapts the two-argument file tasks to imap's one argument per item. */
     static final class Steps {
         static Object step(List<?> spec) throws Exception {
             String file = (String) spec.get(1);
-            return spec.get(0).equals("await") ? PoolTasks.awaitFile(file, spec.get(2)) : PoolTasks.touch(file, spec.get(2));
+            return switch ((String) spec.get(0)) {
+                case "await" -> PoolTasks.awaitFile(file, spec.get(2));
+                case "touch" -> PoolTasks.touch(file, spec.get(2));
+                default -> spec.get(2);
+            };
         }
     }
 
