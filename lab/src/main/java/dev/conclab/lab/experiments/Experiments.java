@@ -20,7 +20,10 @@ import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
+import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
+import dev.conclab.lab.experiments.multiprocessing.CrossProcessQueue;
 import dev.conclab.lab.experiments.multiprocessing.IpcThroughput;
+import dev.conclab.lab.experiments.multiprocessing.ManualWorkerPool;
 import dev.conclab.lab.experiments.multiprocessing.PoolMapVsApply;
 import dev.conclab.lab.experiments.multiprocessing.SharedMemory;
 import dev.conclab.lab.experiments.multiprocessing.StartMethods;
@@ -89,11 +92,15 @@ public final class Experiments {
             new ProcessesLose(),
             new JoblibParallel(),
             new DebugMultiprocessing(),
+            new CrossProcessQueue(),
+            new ManualWorkerPool(),
+            new CpuHeavy100Mb(),
             // Advanced
             new BarrierPhases(),
             // Practical
             new ParallelMapExperiment(),
-            new GracefulShutdown());
+            new GracefulShutdown(),
+            new dev.conclab.lab.experiments.multiprocessing.ProcessPoolExperiment());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

@@ -42,7 +42,10 @@ class ForcedOutcomesRepeatTest {
             new Forced("gather-vs-wait", Map.of()),
             new Forced("async-exceptions", Map.of()),
             new Forced("async-cancellation", Map.of()),
-            new Forced("debug-multiprocessing", Map.of()));
+            new Forced("debug-multiprocessing", Map.of()),
+            new Forced("process-pool", Map.of("tiny-tasks", "1000")),
+            new Forced("manual-worker-pool", Map.of()),
+            new Forced("cross-process-queue", Map.of("items", "100")));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
