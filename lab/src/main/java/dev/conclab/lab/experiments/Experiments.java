@@ -19,12 +19,17 @@ import dev.conclab.lab.experiments.basics.ExecutorKinds;
 import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
+import dev.conclab.lab.experiments.multiprocessing.Amdahl;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
 import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
 import dev.conclab.lab.experiments.multiprocessing.CrossProcessQueue;
+import dev.conclab.lab.experiments.multiprocessing.DebugMultiprocessing;
 import dev.conclab.lab.experiments.multiprocessing.IpcThroughput;
+import dev.conclab.lab.experiments.multiprocessing.JoblibParallel;
 import dev.conclab.lab.experiments.multiprocessing.ManualWorkerPool;
 import dev.conclab.lab.experiments.multiprocessing.PoolMapVsApply;
+import dev.conclab.lab.experiments.multiprocessing.ProcessPoolExperiment;
+import dev.conclab.lab.experiments.multiprocessing.ProcessesLose;
 import dev.conclab.lab.experiments.multiprocessing.SharedMemory;
 import dev.conclab.lab.experiments.multiprocessing.StartMethods;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
@@ -35,10 +40,6 @@ import dev.conclab.lab.experiments.threading.DaemonThreads;
 import dev.conclab.lab.experiments.threading.Deadlock;
 import dev.conclab.lab.experiments.threading.GilHandoff;
 import dev.conclab.lab.experiments.threading.LocksAndConditions;
-import dev.conclab.lab.experiments.multiprocessing.Amdahl;
-import dev.conclab.lab.experiments.multiprocessing.DebugMultiprocessing;
-import dev.conclab.lab.experiments.multiprocessing.JoblibParallel;
-import dev.conclab.lab.experiments.multiprocessing.ProcessesLose;
 import dev.conclab.lab.experiments.threading.ProducerConsumer;
 import dev.conclab.lab.experiments.threading.RaceConditions;
 
@@ -83,6 +84,7 @@ public final class Experiments {
             new CpuStarvation(),
             new ThreadsAndLoop(),
             // Multiprocessing
+            new ProcessPoolExperiment(),
             new PoolMapVsApply(),
             new StartMethods(),
             new CopyOnWrite(),
@@ -99,8 +101,7 @@ public final class Experiments {
             new BarrierPhases(),
             // Practical
             new ParallelMapExperiment(),
-            new GracefulShutdown(),
-            new dev.conclab.lab.experiments.multiprocessing.ProcessPoolExperiment());
+            new GracefulShutdown());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
