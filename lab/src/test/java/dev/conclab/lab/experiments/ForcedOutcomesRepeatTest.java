@@ -42,7 +42,7 @@ class ForcedOutcomesRepeatTest {
             new Forced("gather-vs-wait", Map.of()),
             new Forced("async-exceptions", Map.of()),
             new Forced("async-cancellation", Map.of()),
-            new Forced("process-pool", Map.of("tiny-tasks", "1000")));
+            new Forced("process-pool", Map.of()));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
