@@ -43,7 +43,6 @@ class ForcedOutcomesRepeatTest {
             new Forced("async-exceptions", Map.of()),
             new Forced("async-cancellation", Map.of()),
             new Forced("debug-multiprocessing", Map.of()),
-            new Forced("process-pool", Map.of("tiny-tasks", "1000")),
             new Forced("manual-worker-pool", Map.of()),
             new Forced("cross-process-queue", Map.of("items", "100")),
             new Forced("process-pool", Map.of()));
