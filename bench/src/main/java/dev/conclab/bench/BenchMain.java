@@ -4,6 +4,10 @@ import dev.conclab.bench.loop.LoopReport;
 import dev.conclab.bench.loop.LoopThroughputBenchmark;
 import dev.conclab.bench.loop.SleeperFootprint;
 import dev.conclab.bench.loop.SleepersBenchmark;
+import dev.conclab.bench.pool.CpuScalingBenchmark;
+import dev.conclab.bench.pool.PoolReport;
+import dev.conclab.bench.pool.TinyTasksBenchmark;
+import dev.conclab.bench.pool.WorkerStartup;
 import dev.conclab.bench.queues.HandoffBenchmark;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
@@ -18,6 +22,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -25,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 
 /**
  * Runs the benchmarks and prints each one's results as ratios to its baseline, with the machine it ran on:
@@ -35,19 +41,24 @@ import java.util.Set;
  *       event loop;</li>
  *   <li>{@code sleepers}: {@link SleepersBenchmark}, time to complete 10,000 concurrent sleeps as a ratio to the
  *       sleep itself, and heap per pending sleeper ({@link SleeperFootprint}, measured in this JVM after the JMH
- *       runs).</li>
+ *       runs);</li>
+ *   <li>{@code pool}: the toolkit's process pool beside a {@code ForkJoinPool} of threads: the per-task cost of
+ *       {@link TinyTasksBenchmark 100,000 tiny tasks} with chunking as a ratio to the thread pool, the
+ *       {@link CpuScalingBenchmark speed-up of CPU-bound work} from 1 to 2 workers next to the threads' own, and
+ *       {@link WorkerStartup worker start-up} with the pool's JVM options and others.</li>
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
- * [--quick] [--quiet]}; no suite named runs all three, in that order (about 6 minutes with the benchmarks' own
- * settings: handoff 80 s, loop 3 shapes × 4 loops × 2 forks × 8 s ≈ 200 s, sleepers about 30 s). {@code --quick}
+ * [pool] [--quick] [--quiet]}; no suite named runs all four, in that order (about 9 minutes with the benchmarks'
+ * own settings: handoff 80 s, loop 3 shapes × 4 loops × 2 forks × 8 s ≈ 200 s, sleepers about 30 s, pool about
+ * 3 minutes). {@code --quick}
  * runs 1 fork and a few short iterations of each (about a minute in all: rough, for a smoke run). {@code --quiet}
  * hides JMH's progress output.
  */
 public final class BenchMain {
 
     /** The suites, in the order they run when none is named. */
-    static final List<String> SUITES = List.of("handoff", "loop", "sleepers");
+    static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool");
 
     private static final int FOOTPRINT_SLEEPERS = 10_000;
 
@@ -58,7 +69,7 @@ public final class BenchMain {
     public record Rate(double perSecond, double error) {
     }
 
-    public static void main(String[] args) throws RunnerException, InterruptedException {
+    public static void main(String[] args) throws RunnerException, InterruptedException, ExecutionException {
         boolean quick = false;
         boolean quiet = false;
         Set<String> suites = new LinkedHashSet<>();
@@ -86,7 +97,7 @@ public final class BenchMain {
     }
 
     private static void run(String suite, boolean quick, VerboseMode verbosity, PrintStream out)
-            throws RunnerException, InterruptedException {
+            throws RunnerException, InterruptedException, ExecutionException {
         switch (suite) {
             case "handoff" -> {
                 ChainedOptionsBuilder options = options(HandoffBenchmark.class, verbosity);
@@ -114,6 +125,22 @@ public final class BenchMain {
                     bytes.put(runtime, SleeperFootprint.bytesPerSleeper(runtime, FOOTPRINT_SLEEPERS, rounds));
                 }
                 LoopReport.printSleepers(sleepers, bytes, rounds, machine(), out);
+            }
+            case "pool" -> {
+                ChainedOptionsBuilder tiny = options(TinyTasksBenchmark.class, verbosity);
+                ChainedOptionsBuilder cpu = options(CpuScalingBenchmark.class, verbosity);
+                if (quick) {
+                    quickThroughput(tiny);
+                    cpu.warmupIterations(1).measurementIterations(3);
+                }
+                PoolReport.printTinyTasks(PoolReport.tinyTasks(new Runner(tiny.build()).run()), machine(), out);
+                PoolReport.printCpuScaling(PoolReport.cpuScaling(new Runner(cpu.build()).run()), machine(), out);
+                int rounds = quick ? 2 : 7;
+                Map<String, List<Duration>> startup = new LinkedHashMap<>();
+                for (var set : WorkerStartup.OPTION_SETS.entrySet()) {
+                    startup.put(set.getKey(), WorkerStartup.measure(set.getValue(), rounds));
+                }
+                PoolReport.printStartup(startup, machine(), out);
             }
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }
