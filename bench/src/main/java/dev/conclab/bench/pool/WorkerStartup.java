@@ -3,6 +3,7 @@ package dev.conclab.bench.pool;
 import dev.conclab.toolkit.process.pool.ProcessPool;
 import dev.conclab.toolkit.process.pool.TaskRef;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,6 +33,13 @@ public final class WorkerStartup {
         sets.put("JVM defaults (G1, CDS)", List.of());
         sets.put("no class-data sharing", List.of("-Xshare:off", "-XX:+UseSerialGC"));
         sets.put("default + C1 only", List.of("-Xshare:auto", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+        // An application class-data archive (JDK 19+): the first worker writes it when it exits, the next ones map
+        // the worker's own classes from it too. The median leaves out that first, slower round.
+        Path archive = Path.of(System.getProperty("java.io.tmpdir"),
+                "conclab-bench-worker-" + ProcessHandle.current().pid() + ".jsa");
+        archive.toFile().deleteOnExit();
+        sets.put("AppCDS archive", List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + archive,
+                "-XX:+UseSerialGC"));
         return sets;
     }
 
