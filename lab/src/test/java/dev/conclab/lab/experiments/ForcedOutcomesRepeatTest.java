@@ -41,7 +41,8 @@ class ForcedOutcomesRepeatTest {
             new Forced("threads-and-loop", Map.of("rounds", "2")),
             new Forced("gather-vs-wait", Map.of()),
             new Forced("async-exceptions", Map.of()),
-            new Forced("async-cancellation", Map.of()));
+            new Forced("async-cancellation", Map.of()),
+            new Forced("gil-atomicity", Map.of()));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
