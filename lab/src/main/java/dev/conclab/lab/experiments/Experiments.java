@@ -19,6 +19,8 @@ import dev.conclab.lab.experiments.basics.ExecutorKinds;
 import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
+import dev.conclab.lab.experiments.internals.GilAtomicity;
+import dev.conclab.lab.experiments.internals.JvmNoGil;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
 import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
@@ -101,7 +103,10 @@ public final class Experiments {
             new BarrierPhases(),
             // Practical
             new ParallelMapExperiment(),
-            new GracefulShutdown());
+            new GracefulShutdown(),
+            // Internals
+            new GilAtomicity(),
+            new JvmNoGil());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

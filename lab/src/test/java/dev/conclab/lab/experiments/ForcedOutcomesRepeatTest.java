@@ -45,7 +45,8 @@ class ForcedOutcomesRepeatTest {
             new Forced("debug-multiprocessing", Map.of()),
             new Forced("manual-worker-pool", Map.of()),
             new Forced("cross-process-queue", Map.of("items", "100")),
-            new Forced("process-pool", Map.of()));
+            new Forced("process-pool", Map.of()),
+            new Forced("gil-atomicity", Map.of()));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
