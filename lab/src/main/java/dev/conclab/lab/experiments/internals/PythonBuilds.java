@@ -18,6 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -30,7 +34,8 @@ import java.util.regex.Pattern;
  * skipped: its entries are launchers that only work for the active version, which the versions folder already
  * holds. Links to the same file count once.
  *
- * <p>Stateless; each call asks the interpreters afresh, as child processes of the run.
+ * <p>Stateless; each call asks the interpreters afresh, all at once, as child processes of the run, and blocks
+ * until every one has answered or timed out.
  */
 final class PythonBuilds {
 
@@ -70,15 +75,25 @@ final class PythonBuilds {
 
     /** Finds the interpreters and asks each one; {@code timeout} bounds each question. */
     static Found find(RunContext ctx, Duration timeout) throws InterruptedException {
+        // Asked all at once: each answer is mostly interpreter start-up, and nothing here is timed.
+        List<Path> candidates = candidates();
+        List<Future<JsonNode>> answers = new ArrayList<>();
+        try (ExecutorService askers = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Path candidate : candidates) {
+                answers.add(askers.submit(() -> RuntimeScripts.run(ctx, List.of(candidate.toString()),
+                        "gil_builds.py", Map.of(), timeout, "--mode", "info")));
+            }
+        }
         List<Build> builds = new ArrayList<>();
         List<Broken> broken = new ArrayList<>();
-        for (Path candidate : candidates()) {
+        for (int i = 0; i < candidates.size(); i++) {
             try {
-                JsonNode info = RuntimeScripts.run(ctx, List.of(candidate.toString()), "gil_builds.py", Map.of(),
-                        timeout, "--mode", "info");
-                builds.add(build(candidate, info));
-            } catch (ProbeException e) {
-                broken.add(new Broken(candidate, e.getMessage()));
+                builds.add(build(candidates.get(i), answers.get(i).get()));
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof ProbeException failed)) {
+                    throw new IllegalStateException("asking " + candidates.get(i) + " failed", e.getCause());
+                }
+                broken.add(new Broken(candidates.get(i), failed.getMessage()));
             }
         }
         builds.sort(Comparator.comparingInt(Build::minor).reversed());
