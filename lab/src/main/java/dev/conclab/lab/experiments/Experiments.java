@@ -19,8 +19,10 @@ import dev.conclab.lab.experiments.basics.ExecutorKinds;
 import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
+import dev.conclab.lab.experiments.internals.FreeThreading;
 import dev.conclab.lab.experiments.internals.GilAtomicity;
 import dev.conclab.lab.experiments.internals.JvmNoGil;
+import dev.conclab.lab.experiments.internals.OtherPythons;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
 import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
@@ -106,7 +108,9 @@ public final class Experiments {
             new GracefulShutdown(),
             // Internals
             new GilAtomicity(),
-            new JvmNoGil());
+            new JvmNoGil(),
+            new FreeThreading(),
+            new OtherPythons());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
