@@ -106,28 +106,38 @@ public record GilRun(GilConfig config, List<GilEvent> events, long startNanos, l
     }
 
     /**
-     * How long {@code thread} waited for the GIL each time it came back from a blocking call: from waking up to
-     * holding the GIL again, in ns.
+     * One return from a blocking call: how long the thread waited for the GIL, from waking up to holding it, and
+     * whether it found the GIL held by another thread (a {@link GilEvent.WaitStart}) or free.
      */
-    public List<Long> wakeUpWaits(String thread) {
-        List<Long> waits = new ArrayList<>();
+    public record WakeUp(long waitNanos, boolean foundHeld) {
+    }
+
+    /** Every time {@code thread} came back from a blocking call, in order. */
+    public List<WakeUp> wakeUps(String thread) {
+        List<WakeUp> wakeUps = new ArrayList<>();
         boolean blocked = false;
+        boolean waited = false;
         for (GilEvent event : events) {
             if (!event.thread().equals(thread)) {
                 continue;
             }
             switch (event) {
-                case GilEvent.Drop d -> blocked = d.reason() == GilEvent.DropReason.BLOCKING;
+                case GilEvent.Drop d -> {
+                    blocked = d.reason() == GilEvent.DropReason.BLOCKING;
+                    waited = false;
+                }
+                case GilEvent.WaitStart w -> waited = true;
                 case GilEvent.Take t -> {
                     if (blocked) {
-                        waits.add(t.waitNanos());
+                        wakeUps.add(new WakeUp(t.waitNanos(), waited));
                     }
                     blocked = false;
+                    waited = false;
                 }
-                default -> {
+                case GilEvent.DropRequest r -> {
                 }
             }
         }
-        return waits;
+        return wakeUps;
     }
 }

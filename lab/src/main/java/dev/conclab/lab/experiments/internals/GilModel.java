@@ -75,13 +75,13 @@ public final class GilModel implements Experiment {
                     + " overlap.");
     static final ClaimSpec MODEL_NO_SPEEDUP = new ClaimSpec("model-no-speedup",
             "In the model, two CPU-bound threads finish their work at most 1.3× faster than one thread doing all"
-                    + " of it.");
+                    + " of it (needs 2 cores).");
     static final ClaimSpec JVM_SPEEDUP = new ClaimSpec("jvm-speedup",
             "The same CPU steps on two plain JVM threads, without the model GIL, run at least 1.5× faster than on"
                     + " one (needs 2 cores).");
     static final ClaimSpec MODEL_WAKE_UP = new ClaimSpec("model-wake-up",
-            "In the model, an I/O-bound thread waking beside a CPU-bound thread gets the GIL back after 0.3 to 2.5"
-                    + " switch intervals (median).");
+            "In the model, an I/O-bound thread waking to find the GIL held by a CPU-bound thread gets it after 0.3"
+                    + " to 2.5 switch intervals (median).");
     static final ClaimSpec FORCED_SWITCHING = new ClaimSpec("forced-switching",
             "With forced switching, a thread that drops the GIL on request never takes it straight back, even when"
                     + " the woken waiter is scheduled late: 0 immediate re-takes in every run of the model.");
@@ -91,7 +91,7 @@ public final class GilModel implements Experiment {
                     + " re-takes) and the waiter gets it only when the holder stops.");
     static final ClaimSpec PY_NO_SPEEDUP = new ClaimSpec("py-no-speedup",
             "On CPython, two pure-Python CPU-bound threads finish their work at most 1.3× faster than one thread"
-                    + " doing all of it.");
+                    + " doing all of it (needs 2 cores).");
     static final ClaimSpec PY_WAKE_UP = new ClaimSpec("py-wake-up",
             "On CPython, a thread waking from sleep beside a pure-Python CPU-bound thread runs again after 0.3 to"
                     + " 2.5 switch intervals (median).");
@@ -210,7 +210,11 @@ public final class GilModel implements Experiment {
         table.row("model GIL (" + steps + " steps of " + stepMicros + " µs per thread)", modelOne.bestMillis(),
                         modelTwo.bestMillis(), model)
                 .row("plain JVM threads, same steps", plainOne.bestMillis(), plainTwo.bestMillis(), plain);
-        ctx.claim(MODEL_NO_SPEEDUP, Verdict.atMost("2 model threads vs 1", model, 1.3));
+        // On one core "no speed-up" would prove nothing; on a busy machine the scheduler favours two threads that
+        // take turns sleeping over one that never sleeps, which is noise, not parallelism.
+        if (ctx.requireCores(MODEL_NO_SPEEDUP, 2)) {
+            ctx.claim(MODEL_NO_SPEEDUP, Verdict.atMost("2 model threads vs 1", model, 1.3));
+        }
         if (ctx.requireCores(JVM_SPEEDUP, 2)) {
             ctx.claim(JVM_SPEEDUP, Verdict.atLeast("2 plain JVM threads vs 1", plain, 1.5));
         }
@@ -221,8 +225,11 @@ public final class GilModel implements Experiment {
         int wakeups = ctx.intParam("wakeups");
         long sleepMicros = ctx.intParam("sleep-us");
         double intervalMs = interpreter.config().intervalMicros() / 1e3;
-        Percentiles best = null;
-        GilRun bestRun = null;
+        // Only wake-ups that found the GIL held count: on a busy machine the CPU-bound thread is sometimes not
+        // scheduled in time to take the GIL back while the I/O thread sleeps, and then the GIL is simply free.
+        List<Long> held = new ArrayList<>();
+        GilRun drawn = null;
+        long drawnHeld = -1;
         for (int i = 0; i < ctx.repeats(); i++) {
             ctx.checkCancelled();
             GilRecorder recorder = new GilRecorder();
@@ -230,16 +237,24 @@ public final class GilModel implements Experiment {
                     MAX_COMPUTE_MICROS));
             Script io = Script.repeat("io", wakeups, new Step.Block(sleepMicros), new Step.Spin(IO_WORK_MICROS));
             GilRun run = runs.add(interpreter.run(List.of(cpu, io), recorder));
-            Percentiles waits = Percentiles.ofNanos(run.wakeUpWaits("io"));
-            if (best == null || waits.median() < best.median()) {
-                best = waits;
-                bestRun = run;
+            List<Long> waits = run.wakeUps("io").stream().filter(GilRun.WakeUp::foundHeld)
+                    .map(GilRun.WakeUp::waitNanos).toList();
+            held.addAll(waits);
+            if (waits.size() > drawnHeld) {
+                drawn = run;
+                drawnHeld = waits.size();
             }
         }
-        GilTraceWriter.draw(bestRun, ctx.trace(), "2 I/O beside CPU");
-        table.row("model GIL (lowest median of " + ctx.repeats() + " runs)", intervalMs, best.median(), best.p90(),
-                best.max(), best.median() / intervalMs);
-        ctx.claim(MODEL_WAKE_UP, wakeUpVerdict("model", best.median(), intervalMs));
+        GilTraceWriter.draw(drawn, ctx.trace(), "2 I/O beside CPU");
+        int total = wakeups * ctx.repeats();
+        if (held.isEmpty()) {
+            ctx.claim(MODEL_WAKE_UP, Verdict.check(false, "no wake-up of " + total + " found the GIL held"));
+            return;
+        }
+        Percentiles waits = Percentiles.ofNanos(held);
+        table.row(String.format("model GIL (%d of %d wake-ups found it held)", held.size(), total), intervalMs,
+                waits.median(), waits.p90(), waits.max(), waits.median() / intervalMs);
+        ctx.claim(MODEL_WAKE_UP, wakeUpVerdict("model", waits.median(), intervalMs));
     }
 
     private void judgeForcedSwitching(RunContext ctx, GilConfig config, Runs runs, long stepMicros)
@@ -327,7 +342,9 @@ public final class GilModel implements Experiment {
                 double two = cpu.path("two_threads_s").asDouble();
                 speed.row("CPython " + ran.interpreter().version() + ", pure Python", one * 1e3, two * 1e3,
                         one / two);
-                ctx.claim(PY_NO_SPEEDUP, Verdict.atMost("2 CPython threads vs 1", one / two, 1.3));
+                if (ctx.requireCores(PY_NO_SPEEDUP, 2)) {
+                    ctx.claim(PY_NO_SPEEDUP, Verdict.atMost("2 CPython threads vs 1", one / two, 1.3));
+                }
 
                 double intervalMs = json.path("switch_interval").asDouble() * 1e3;
                 JsonNode io = json.path("io");
