@@ -89,8 +89,13 @@ final class ModelThread implements Runnable {
             case Step.ComputeUntil until -> {
                 long deadline = System.nanoTime() + until.maxMicros() * 1_000;
                 Step.Spin slice = new Step.Spin(until.sliceMicros());
-                while (!until.done().getAsBoolean() && System.nanoTime() - deadline < 0) {
+                // The boundary comes first: a drop request pending when the condition turns true is still
+                // answered, as a thread honours the eval breaker before it runs its next bytecode.
+                while (true) {
                     checkEvalBreaker();
+                    if (until.done().getAsBoolean() || System.nanoTime() - deadline >= 0) {
+                        break;
+                    }
                     slice.compute();
                     stepsDone++;
                 }

@@ -53,9 +53,10 @@ public sealed interface Step permits Step.Spin, Step.Count, Step.Block, Step.Com
     }
 
     /**
-     * CPU work in slices of {@code sliceMicros} µs (a step boundary after each) until {@code done} returns true,
-     * checked before each slice, or {@code maxMicros} µs have passed. The condition lets a script compute "until
-     * the other thread has done something", which orders a run without sleeps.
+     * CPU work in slices of {@code sliceMicros} µs, with a step boundary before each, until {@code done} returns
+     * true or {@code maxMicros} µs have passed. The condition is checked at each boundary after the eval breaker,
+     * so a drop request pending at that moment is answered first. It lets a script compute "until the other
+     * thread has done something", which orders a run without sleeps.
      */
     record ComputeUntil(BooleanSupplier done, long sliceMicros, long maxMicros) implements Step {
         public ComputeUntil {

@@ -132,7 +132,7 @@ class ModelGilInvariantsTest {
                     .isLessThan(exitIndex(forced, "holder"));
 
             GilRun broken = lateWaiter(CONFIG.withoutForcedSwitching());
-            assertThat(broken.immediateRetakes()).as("re-takes without forced switching").isGreaterThanOrEqualTo(3);
+            assertThat(broken.immediateRetakes()).as("re-takes without forced switching").isPositive();
             assertThat(firstTakeIndex(broken, "waiter")).as("waiter starved until the holder stops")
                     .isGreaterThan(exitIndex(broken, "holder"));
         }

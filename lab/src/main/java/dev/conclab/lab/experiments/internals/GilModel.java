@@ -40,8 +40,10 @@ import java.util.concurrent.CountDownLatch;
  *       the holder computes, so two threads are no faster. The same steps on two plain JVM threads, without the
  *       model GIL, run on two cores at once.</li>
  *   <li><b>An I/O-bound thread beside a CPU-bound one.</b> The I/O thread sleeps {@code sleep-us} µs
- *       {@code wakeups} times (a blocking call: it releases the lock), and each time it wakes it waits for the
- *       lock: one switch interval until it asks, then at most one step until the holder lets go.</li>
+ *       {@code wakeups} times (a blocking call: it releases the lock), and each time it wakes to find the lock held
+ *       it waits: one switch interval until it asks, then at most one step until the holder lets go. (On a busy
+ *       machine the CPU-bound thread is sometimes not scheduled in time to take the lock back during the sleep;
+ *       such wake-ups find the lock free, are counted in the table, and say nothing about the hand-over.)</li>
  *   <li><b>Forced switching, and the Broken variant without it (the old-GIL-like behaviour).</b> A waiter asks a
  *       computing holder for the lock. The order that defeats the GIL without forced switching is forced on every
  *       run ({@link GilConfig.Wakeups#LATE}): the woken waiter runs only after the releasing thread has moved on.
@@ -132,7 +134,7 @@ public final class GilModel implements Experiment {
                 new Param.IntParam("step-us", "CPU work per step, between two eval-breaker checks, in µs", 10, 5_000,
                         100, 100),
                 new Param.IntParam("cpu-ms", "CPU work per thread in the one-vs-two comparison, in ms", 10, 10_000,
-                        300, 50),
+                        300, 80),
                 new Param.IntParam("wakeups", "wake-ups of the I/O-bound thread (model and CPython)", 5, 10_000, 200,
                         30),
                 new Param.IntParam("sleep-us", "how long the I/O-bound thread sleeps each time, in µs", 100, 100_000,
@@ -199,25 +201,42 @@ public final class GilModel implements Experiment {
         List<Script> pair = List.of(Script.repeat("cpu-a", steps, step), Script.repeat("cpu-b", steps, step));
 
         GilRun[] lastPair = new GilRun[1];
-        Timing modelOne = Measure.bestOf(ctx.repeats(), ctx, () -> runs.add(interpreter.run(alone)));
-        Timing modelTwo = Measure.bestOf(ctx.repeats(), ctx, () -> lastPair[0] = runs.add(interpreter.run(pair)));
+        Timing[] model = interleaved(ctx, () -> runs.add(interpreter.run(alone)),
+                () -> lastPair[0] = runs.add(interpreter.run(pair)));
         GilTraceWriter.draw(lastPair[0], ctx.trace(), "1 CPU-bound pair");
-        Timing plainOne = Measure.bestOf(ctx.repeats(), ctx, () -> PlainThreads.run(alone));
-        Timing plainTwo = Measure.bestOf(ctx.repeats(), ctx, () -> PlainThreads.run(pair));
+        Timing[] plain = interleaved(ctx, () -> PlainThreads.run(alone), () -> PlainThreads.run(pair));
+        Timing modelOne = model[0];
+        Timing modelTwo = model[1];
+        Timing plainOne = plain[0];
+        Timing plainTwo = plain[1];
 
-        double model = Measure.speedup(modelOne, modelTwo);
-        double plain = Measure.speedup(plainOne, plainTwo);
+        double modelSpeedup = Measure.speedup(modelOne, modelTwo);
+        double plainSpeedup = Measure.speedup(plainOne, plainTwo);
         table.row("model GIL (" + steps + " steps of " + stepMicros + " µs per thread)", modelOne.bestMillis(),
-                        modelTwo.bestMillis(), model)
-                .row("plain JVM threads, same steps", plainOne.bestMillis(), plainTwo.bestMillis(), plain);
+                        modelTwo.bestMillis(), modelSpeedup)
+                .row("plain JVM threads, same steps", plainOne.bestMillis(), plainTwo.bestMillis(), plainSpeedup);
         // On one core "no speed-up" would prove nothing; on a busy machine the scheduler favours two threads that
         // take turns sleeping over one that never sleeps, which is noise, not parallelism.
         if (ctx.requireCores(MODEL_NO_SPEEDUP, 2)) {
-            ctx.claim(MODEL_NO_SPEEDUP, Verdict.atMost("2 model threads vs 1", model, 1.3));
+            ctx.claim(MODEL_NO_SPEEDUP, Verdict.atMost("2 model threads vs 1", modelSpeedup, 1.3));
         }
         if (ctx.requireCores(JVM_SPEEDUP, 2)) {
-            ctx.claim(JVM_SPEEDUP, Verdict.atLeast("2 plain JVM threads vs 1", plain, 1.5));
+            ctx.claim(JVM_SPEEDUP, Verdict.atLeast("2 plain JVM threads vs 1", plainSpeedup, 1.5));
         }
+    }
+
+    /**
+     * Times {@code one} and {@code two} {@code ctx.repeats()} times each, taking turns, so that a slow spell of the
+     * shared machine lands on both rather than on one; returns the timings of {@code one} and {@code two}.
+     */
+    private static Timing[] interleaved(RunContext ctx, Measure.Work one, Measure.Work two) throws Exception {
+        List<Double> first = new ArrayList<>();
+        List<Double> second = new ArrayList<>();
+        for (int i = 0; i < ctx.repeats(); i++) {
+            first.add(Measure.bestOf(1, ctx, one).best());
+            second.add(Measure.bestOf(1, ctx, two).best());
+        }
+        return new Timing[] {new Timing(first), new Timing(second)};
     }
 
     private void judgeModelWakeUps(RunContext ctx, ModelInterpreter interpreter, Runs runs, long stepMicros,
@@ -364,7 +383,7 @@ public final class GilModel implements Experiment {
                 medianMs, intervalMs, ratio, WAKE_MIN, WAKE_MAX));
     }
 
-    /** Medians of a list of waits, in ms. */
+    /** The median, 90th percentile and maximum of a list of waits, in ms. */
     private record Percentiles(double median, double p90, double max) {
         static Percentiles ofNanos(List<Long> nanos) {
             if (nanos.isEmpty()) {
