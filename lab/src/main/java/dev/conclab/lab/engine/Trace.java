@@ -23,19 +23,38 @@ public final class Trace {
 
     /** Records a complete span {@code name} on {@code lane}, from {@code startNanos} to {@code endNanos}. */
     public void span(String lane, String name, long startNanos, long endNanos) {
-        int tid = lanes.computeIfAbsent(lane, l -> {
-            int id = nextLane.getAndIncrement();
-            add(Map.of("name", "thread_name", "ph", "M", "pid", 1, "tid", id, "args", Map.of("name", l)));
-            return id;
-        });
         Map<String, Object> event = new LinkedHashMap<>();
         event.put("name", name);
         event.put("ph", "X");
         event.put("pid", 1);
-        event.put("tid", tid);
+        event.put("tid", lane(lane));
         event.put("ts", (startNanos - originNanos) / 1_000.0);
         event.put("dur", Math.max(0, endNanos - startNanos) / 1_000.0);
         add(event);
+    }
+
+    /**
+     * Records an instant event {@code name} on {@code lane} at {@code atNanos}: a moment, not a span, which viewers
+     * draw as a mark on the lane (e.g. a request one thread makes of another).
+     */
+    public void instant(String lane, String name, long atNanos) {
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("name", name);
+        event.put("ph", "i");
+        event.put("s", "t");
+        event.put("pid", 1);
+        event.put("tid", lane(lane));
+        event.put("ts", (atNanos - originNanos) / 1_000.0);
+        add(event);
+    }
+
+    /** The lane's id, naming the lane with a metadata event the first time it is used. */
+    private int lane(String lane) {
+        return lanes.computeIfAbsent(lane, l -> {
+            int id = nextLane.getAndIncrement();
+            add(Map.of("name", "thread_name", "ph", "M", "pid", 1, "tid", id, "args", Map.of("name", l)));
+            return id;
+        });
     }
 
     private synchronized void add(Map<String, Object> event) {

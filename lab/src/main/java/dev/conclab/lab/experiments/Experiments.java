@@ -21,6 +21,7 @@ import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
 import dev.conclab.lab.experiments.internals.FreeThreading;
 import dev.conclab.lab.experiments.internals.GilAtomicity;
+import dev.conclab.lab.experiments.internals.GilModel;
 import dev.conclab.lab.experiments.internals.JvmNoGil;
 import dev.conclab.lab.experiments.internals.OtherPythons;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
@@ -110,7 +111,8 @@ public final class Experiments {
             new GilAtomicity(),
             new JvmNoGil(),
             new FreeThreading(),
-            new OtherPythons());
+            new OtherPythons(),
+            new GilModel());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
