@@ -8,16 +8,16 @@ must win it back afterwards.
 
   default_interval   sys.getswitchinterval() before the probe changes it.
 
-  sweep              Pure-Python CPU-bound work: --iterations loop turns on one
-                     thread, then split over two threads under each interval
-                     of --intervals-us (runs at long intervals get more turns,
-                     enough for --intervals-per-run intervals). Each loop turn
+  sweep              Pure-Python CPU-bound work, --iterations loop turns (more
+                     at long intervals: enough for --intervals-per-run
+                     intervals), on one thread and split over two threads
+                     under each interval of --intervals-us. Each loop turn
                      checks a shared "last owner" slot; when it names the other
                      thread, the GIL changed hands since this thread last ran,
                      and the thread notes the time. The times between
                      hand-overs are the turns: how long a thread kept the GIL.
-                     Runs take turns (one thread, two at an interval, one
-                     thread, two at the next, ...) --repeat times.
+                     Each two-thread run follows a one-thread run of the same
+                     work; pairs take turns over the intervals --repeat times.
 
   convoy             An I/O thread does --round-trips one-byte socket round
                      trips with an echo peer in a child process that answers
@@ -33,10 +33,11 @@ Prints one JSON object on stdout:
   python, implementation, cpu_count   (probelib.interpreter_facts)
   default_interval       sys.getswitchinterval() at start, in seconds
   iterations, repeat     the parameters
-  one_thread_ips         best loop turns per second on one thread
-  sweep: list of {interval, best_ips, handovers, turns, median_turn_s}
+  sweep: list of {interval, work, one_ips, two_ips, handovers, turns, median_turn_s}
       interval           seconds
-      best_ips           best loop turns per second, both threads together
+      work               loop turns per run at this interval
+      one_ips            best loop turns per second on one thread (same work)
+      two_ips            best loop turns per second, both threads together
       handovers          hand-overs forced by the interval, over all runs
       turns              complete turns measured (between two hand-overs)
       median_turn_s      median turn in seconds (null when none was complete)
@@ -115,28 +116,40 @@ def with_interval(interval, fn, *args):
         sys.setswitchinterval(previous)
 
 
-def sweep(iterations, intervals, repeat, intervals_per_run):
-    """One thread, then two at each interval, taking turns `repeat` times. A fresh one-thread run precedes every
-    two-thread run, so that a slow spell of the shared machine cannot land on the two-thread runs only."""
-    one_best = cpu_run(iterations, 1)[0]
-    one_ips = iterations / one_best
-    # Long enough runs for a few complete turns at the longest interval.
+def sweep(iterations, intervals, repeat, intervals_per_run, min_turns=3):
+    """Two threads at each interval, each run paired with a one-thread run of the same work just before it, taking
+    turns `repeat` times: a slow spell of the shared machine lands on both halves of a pair, and both halves run
+    equally long (a short run is more likely to fit in a quiet moment). An interval with fewer than `min_turns`
+    complete turns gets up to `repeat` more pairs."""
+    # The best of three short runs: one slow spell of the machine must not make every long run too short.
+    one_ips = iterations / min(cpu_run(iterations, 1)[0] for _ in range(3))
+    # Long enough runs for a few complete turns at every interval.
     work = {i: max(iterations, int(one_ips * intervals_per_run * i)) for i in intervals}
-    best = {i: math.inf for i in intervals}  # seconds per loop turn
+    one_best = {i: math.inf for i in intervals}  # seconds per loop turn
+    two_best = {i: math.inf for i in intervals}
     turns = {i: [] for i in intervals}
     count = {i: 0 for i in intervals}
+
+    def pair(interval):
+        one_best[interval] = min(one_best[interval], cpu_run(work[interval], 1)[0] / work[interval])
+        elapsed, times = with_interval(interval, cpu_run, work[interval], 2)
+        two_best[interval] = min(two_best[interval], elapsed / work[interval])
+        count[interval] += len(times)
+        # How long a thread kept the GIL: from one hand-over to the next.
+        turns[interval].extend(b - a for a, b in zip(times, times[1:]))
+
     for _ in range(repeat):
         for interval in intervals:
-            one_best = min(one_best, cpu_run(iterations, 1)[0])
-            elapsed, times = with_interval(interval, cpu_run, work[interval], 2)
-            best[interval] = min(best[interval], elapsed / work[interval])
-            count[interval] += len(times)
-            # How long a thread kept the GIL: from one hand-over to the next.
-            turns[interval] += [b - a for a, b in zip(times, times[1:])]
-    rows = [{"interval": i, "best_ips": 1 / best[i], "handovers": count[i], "turns": len(turns[i]),
+            pair(interval)
+    for interval in intervals:
+        for _ in range(repeat):
+            if len(turns[interval]) >= min_turns:
+                break
+            pair(interval)
+    return [{"interval": i, "work": work[i], "one_ips": 1 / one_best[i], "two_ips": 1 / two_best[i],
+             "handovers": count[i], "turns": len(turns[i]),
              "median_turn_s": statistics.median(turns[i]) if turns[i] else None}
             for i in intervals]
-    return iterations / one_best, rows
 
 
 def spin(stop):
@@ -225,13 +238,11 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     default = sys.getswitchinterval()
-    one_ips, rows = sweep(args.iterations, [us / 1e6 for us in args.intervals_us], args.repeat,
-                          args.intervals_per_run)
+    rows = sweep(args.iterations, [us / 1e6 for us in args.intervals_us], args.repeat, args.intervals_per_run)
     emit({
         "default_interval": default,
         "iterations": args.iterations,
         "repeat": args.repeat,
-        "one_thread_ips": one_ips,
         "sweep": rows,
         "convoy": convoy(args.round_trips, args.peer_delay_us, args.short_interval_us / 1e6, args.convoy_repeat),
     })
