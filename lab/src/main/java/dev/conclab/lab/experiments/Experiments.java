@@ -24,6 +24,7 @@ import dev.conclab.lab.experiments.internals.GilAtomicity;
 import dev.conclab.lab.experiments.internals.GilModel;
 import dev.conclab.lab.experiments.internals.JvmNoGil;
 import dev.conclab.lab.experiments.internals.OtherPythons;
+import dev.conclab.lab.experiments.internals.SwitchInterval;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
 import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
@@ -112,7 +113,8 @@ public final class Experiments {
             new JvmNoGil(),
             new FreeThreading(),
             new OtherPythons(),
-            new GilModel());
+            new GilModel(),
+            new SwitchInterval());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
