@@ -126,8 +126,12 @@ public final class GilCpuThreads implements Experiment {
                 table.row("pure-Python loop", "CPython", pureOne * 1e3, pureTwo * 1e3, pureOne / pureTwo)
                         .row("hashlib.sha256, " + hash.path("megabytes").asInt() + " MiB", "CPython", hashOne * 1e3,
                                 hashTwo * 1e3, hashOne / hashTwo);
-                ctx.claim(PURE_PYTHON_NO_SPEEDUP, Verdict.atMost("2 CPython threads vs 1, pure Python",
-                        pureOne / pureTwo, 1.2));
+                // "No speed-up" only means something with a second core free; on a busy machine the kernel favours
+                // threads that take turns sleeping on the GIL over one that never sleeps, which reads as a speed-up.
+                if (ctx.requireCores(PURE_PYTHON_NO_SPEEDUP, 2)) {
+                    ctx.claim(PURE_PYTHON_NO_SPEEDUP, Verdict.atMost("2 CPython threads vs 1, pure Python",
+                            pureOne / pureTwo, 1.2));
+                }
                 if (ctx.requireCores(HASHLIB_RELEASES_GIL, 2)) {
                     ctx.claim(HASHLIB_RELEASES_GIL, Verdict.atLeast("2 CPython threads vs 1, hashlib",
                             hashOne / hashTwo, 1.5));
