@@ -19,6 +19,8 @@ import dev.conclab.lab.experiments.basics.ExecutorKinds;
 import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
+import dev.conclab.lab.experiments.internals.AsyncioGil;
+import dev.conclab.lab.experiments.internals.GilRelease;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
 import dev.conclab.lab.experiments.threading.BarrierPhases;
@@ -74,7 +76,10 @@ public final class Experiments {
             new BarrierPhases(),
             // Practical
             new ParallelMapExperiment(),
-            new GracefulShutdown());
+            new GracefulShutdown(),
+            // Internals
+            new GilRelease(),
+            new AsyncioGil());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
