@@ -16,7 +16,11 @@ noise from other processes can only lower it. If the operation releases the
 GIL, the ticker runs while the main thread is inside the call: a CPU-bound call
 (hashlib, zlib, a file read from the page cache, numpy) then gives a
 parallelism near 2 on two free cores, and a call that waits (sleep, a socket
-read) leaves the ticker a whole core (tick_cpu near 1) even on one core.
+read) leaves the ticker as much CPU as it gets alone, even on one core:
+
+  tick_vs_alone   tick_cpu / the cores the ticker's loop gets when it is the
+                  only thread (run on the main thread for the same time). A
+                  busy machine lowers both alike, so the ratio stays near 1.
 
 After each call that released the GIL the main thread must take it back from
 the ticker, which keeps it for up to one switch interval (the convoy effect,
@@ -53,8 +57,9 @@ Prints one JSON object on stdout:
   switch_interval   sys.getswitchinterval(), in seconds
   blas_threads      the value the probe gave OPENBLAS_NUM_THREADS and siblings
   numpy             numpy.__version__, or null when numpy is missing
-  ops               {name: {main_cpu, tick_cpu, parallelism, wall_s, call_ms,
-                    calls, detail}}
+  ticker_alone_cpu  cores the ticker's loop gets alone (largest of the rounds)
+  ops               {name: {main_cpu, tick_cpu, parallelism, tick_vs_alone,
+                    wall_s, call_ms, calls, detail}}
 """
 
 import os
@@ -252,17 +257,31 @@ class Ops:
             close()
 
 
+def ticker_alone(window_s):
+    """Cores' worth of CPU the ticker's loop gets when it is the only thread: run on the main thread itself."""
+    acc = 0
+    w0, c0 = time.perf_counter(), time.thread_time()
+    while time.perf_counter() - w0 < window_s:
+        for i in range(TICK_CHUNK):
+            acc = (acc * 31 + i) % 1000003
+    return (time.thread_time() - c0) / (time.perf_counter() - w0)
+
+
 def measure(ops, call_s, calls, repeat):
-    """Per operation, the round (of `repeat`, taking turns) with the largest parallelism."""
+    """Per operation, the round (of `repeat`, taking turns) with the largest parallelism; and the ticker's loop
+    alone, the largest of one run per round."""
     best = {}
+    alone = 0.0
     for _ in range(repeat):
+        alone = max(alone, ticker_alone(call_s * calls))
         for name, (call, _label) in ops.items():
             got = beside_ticker(call, calls)
             if name not in best or got["parallelism"] > best[name]["parallelism"]:
                 best[name] = got
     for name, (_call, label) in ops.items():
-        best[name].update(call_ms=best[name]["wall_s"] / calls * 1e3, calls=calls, detail=label)
-    return best
+        best[name].update(call_ms=best[name]["wall_s"] / calls * 1e3, calls=calls, detail=label,
+                          tick_vs_alone=best[name]["tick_cpu"] / alone)
+    return best, alone
 
 
 def parse_args(argv=None):
@@ -280,13 +299,14 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="gil-release-") as tmpdir:
         ops = Ops(call_s, args.port, tmpdir)
         try:
-            result = measure(ops.build(), call_s, args.calls, args.repeat)
+            result, alone = measure(ops.build(), call_s, args.calls, args.repeat)
         finally:
             ops.close()
     emit({
         "switch_interval": sys.getswitchinterval(),
         "blas_threads": BLAS_THREADS,
         "numpy": np.__version__ if np is not None else None,
+        "ticker_alone_cpu": alone,
         "ops": result,
     })
     return 0
