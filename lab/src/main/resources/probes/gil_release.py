@@ -16,11 +16,11 @@ noise from other processes can only lower it. If the operation releases the
 GIL, the ticker runs while the main thread is inside the call: a CPU-bound call
 (hashlib, zlib, a file read from the page cache, numpy) then gives a
 parallelism near 2 on two free cores, and a call that waits (sleep, a socket
-read) leaves the ticker as much CPU as it gets alone, even on one core:
-
-  tick_vs_alone   tick_cpu / the cores the ticker's loop gets when it is the
-                  only thread (run on the main thread for the same time). A
-                  busy machine lowers both alike, so the ratio stays near 1.
+read) leaves the ticker a whole core (tick_cpu near 1), even on one core.
+Had such a call kept the GIL, the ticker would run only between calls, about
+one switch interval per call. Each measurement is preceded by the ticker's
+loop alone, on the main thread, for two calls' time (tick_alone_cpu): how much
+CPU this machine gave one Python thread just then.
 
 After each call that released the GIL the main thread must take it back from
 the ticker, which keeps it for up to one switch interval (the convoy effect,
@@ -42,7 +42,7 @@ Operations:
                  and its siblings are set to 1 before numpy is imported, so
                  BLAS computes on the calling thread only: the measurement is
                  about the GIL, not about BLAS's own threads
-  numpy-add      np.add(a, b, out=c) on large float64 arrays (a ufunc loop)
+  numpy-add      np.add(a, b, out=a) on large float64 arrays (a ufunc loop)
   numpy-object   np.add on arrays of dtype=object holding Python ints: every
                  element goes through the C API, so numpy keeps the GIL
   pure-python    probelib.burn(n), a pure-Python loop
@@ -57,9 +57,9 @@ Prints one JSON object on stdout:
   switch_interval   sys.getswitchinterval(), in seconds
   blas_threads      the value the probe gave OPENBLAS_NUM_THREADS and siblings
   numpy             numpy.__version__, or null when numpy is missing
-  ticker_alone_cpu  cores the ticker's loop gets alone (largest of the rounds)
-  ops               {name: {main_cpu, tick_cpu, parallelism, tick_vs_alone,
-                    wall_s, call_ms, calls, detail}}
+  ops               {name: {main_cpu, tick_cpu, parallelism, wall_s,
+                    tick_alone_cpu (of the same round), call_ms, calls,
+                    detail}}
 """
 
 import os
@@ -171,8 +171,8 @@ class Ops:
         ops["zlib"] = self.sized(self.compress, 4 * MIB, 32 * MIB, "zlib.compress of %.1f MiB, level 1", MIB)
         if np is not None:
             ops["numpy-matmul"] = self.matmul()
-            ops["numpy-add"] = self.sized(self.np_add, 1 << 20, 4 << 20,
-                                          "np.add on float64 arrays of %.0f MiB", MIB / 8)
+            ops["numpy-add"] = self.sized(self.np_add, 1 << 20, 16 << 20,
+                                          "np.add(a, b, out=a) on float64 arrays of %.0f MiB", MIB / 8)
             ops["numpy-object"] = self.sized(self.np_object, 100_000, 2_000_000,
                                              "np.add on dtype=object arrays of %.2f M Python ints", 1e6)
         ops["pure-python"] = self.sized(lambda n: (lambda: burn(n)), 100_000, 1 << 30,
@@ -243,8 +243,8 @@ class Ops:
 
     @staticmethod
     def np_add(n):
-        a, b, c = np.ones(n), np.ones(n), np.empty(n)
-        return lambda: np.add(a, b, out=c)
+        a, b = np.ones(n), np.ones(n)
+        return lambda: np.add(a, b, out=a)
 
     @staticmethod
     def np_object(n):
@@ -268,20 +268,20 @@ def ticker_alone(window_s):
 
 
 def measure(ops, call_s, calls, repeat):
-    """Per operation, the round (of `repeat`, taking turns) with the largest parallelism; and the ticker's loop
-    alone, the largest of one run per round."""
+    """Per operation and round (`repeat` rounds, taking turns): the ticker's loop alone for 2 calls' time, right
+    before the operation beside the ticker, for context. Reports per operation the round with the largest
+    parallelism."""
     best = {}
-    alone = 0.0
     for _ in range(repeat):
-        alone = max(alone, ticker_alone(call_s * calls))
         for name, (call, _label) in ops.items():
+            alone = ticker_alone(2 * call_s)
             got = beside_ticker(call, calls)
+            got["tick_alone_cpu"] = alone
             if name not in best or got["parallelism"] > best[name]["parallelism"]:
                 best[name] = got
     for name, (_call, label) in ops.items():
-        best[name].update(call_ms=best[name]["wall_s"] / calls * 1e3, calls=calls, detail=label,
-                          tick_vs_alone=best[name]["tick_cpu"] / alone)
-    return best, alone
+        best[name].update(call_ms=best[name]["wall_s"] / calls * 1e3, calls=calls, detail=label)
+    return best
 
 
 def parse_args(argv=None):
@@ -299,14 +299,13 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="gil-release-") as tmpdir:
         ops = Ops(call_s, args.port, tmpdir)
         try:
-            result, alone = measure(ops.build(), call_s, args.calls, args.repeat)
+            result = measure(ops.build(), call_s, args.calls, args.repeat)
         finally:
             ops.close()
     emit({
         "switch_interval": sys.getswitchinterval(),
         "blas_threads": BLAS_THREADS,
         "numpy": np.__version__ if np is not None else None,
-        "ticker_alone_cpu": alone,
         "ops": result,
     })
     return 0

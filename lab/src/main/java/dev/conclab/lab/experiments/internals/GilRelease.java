@@ -31,9 +31,10 @@ import java.util.List;
  *       claims need 2 cores.</li>
  *   <li><b>Releases it while waiting</b> ({@code time.sleep}; {@code recv} on a loopback socket to a
  *       {@link DelayedServer} that answers after {@code call-ms}): the main thread uses no CPU, and the ticker gets
- *       as much CPU as when its loop runs alone (on the main thread, with no other thread), even on a one-core
- *       machine; a busy machine lowers both alike. Had the call kept the GIL, the ticker would run only between
- *       calls, for about one switch interval (5 ms) per call: about 0.2× its CPU alone with 25 ms calls.</li>
+ *       a whole core, even on a one-core machine. Had the call kept the GIL, the ticker would run only between
+ *       calls, for about one switch interval (5 ms) per call: at most about 0.2 of a core with 25 ms calls, however
+ *       idle the machine, so noise cannot make these claims pass. Noise can make them fail, by taking the core
+ *       away: they need one idle core, and a failure while other processes were busy is reported as SKIPPED.</li>
  * </ul>
  * After each call that released the GIL the main thread must take it back from the ticker, which keeps it for up to
  * one switch interval (the convoy effect, measured by {@code gil-handoff}); that wait is why calls are tens of ms
@@ -50,42 +51,42 @@ import java.util.List;
  * is stated in the card, not measured: per-call differences of a microsecond drown in this machine's noise.
  *
  * <p>Run: {@code ./conclab run gil-release}. Expect about 1.0 core together for the pure-Python loop and the
- * object-dtype add, 1.6–1.9 for the compute calls on two idle cores, and the ticker at about 1.0× its CPU alone
- * beside sleep and recv.
+ * object-dtype add, 1.6–1.9 for the compute calls on two idle cores, and the ticker at about 1.0 core beside sleep
+ * and recv.
  */
 public final class GilRelease implements Experiment {
 
     static final ClaimSpec SLEEP = new ClaimSpec("sleep-releases",
-            "time.sleep releases the GIL: while one CPython thread sleeps, a pure-Python thread beside it gets at"
-                    + " least 0.6× the CPU it gets alone.");
+            "time.sleep releases the GIL: while one CPython thread sleeps, a pure-Python thread beside it uses at"
+                    + " least 0.6 of a core (needs 1 idle core).");
     static final ClaimSpec SOCKET = new ClaimSpec("socket-recv-releases",
             "A blocking socket recv releases the GIL: while one thread waits for a loopback server's answer, a"
-                    + " pure-Python thread beside it gets at least 0.6× the CPU it gets alone.");
+                    + " pure-Python thread beside it uses at least 0.6 of a core (needs 1 idle core).");
     static final ClaimSpec FILE = new ClaimSpec("file-read-releases",
             "A file read releases the GIL: a thread reading a file from the page cache and a pure-Python thread"
-                    + " together use at least 1.5 cores (needs 2 cores).");
+                    + " together use at least 1.4 cores (needs 2 cores).");
     static final ClaimSpec HASHLIB = new ClaimSpec("hashlib-releases",
             "hashlib.sha256 of a large buffer releases the GIL: the hashing thread and a pure-Python thread"
-                    + " together use at least 1.5 cores (needs 2 cores).");
+                    + " together use at least 1.4 cores (needs 2 cores).");
     static final ClaimSpec ZLIB = new ClaimSpec("zlib-releases",
             "zlib.compress of a large buffer releases the GIL: the compressing thread and a pure-Python thread"
-                    + " together use at least 1.5 cores (needs 2 cores).");
+                    + " together use at least 1.4 cores (needs 2 cores).");
     static final ClaimSpec NUMPY_MATMUL = new ClaimSpec("numpy-matmul-releases",
             "A numpy matrix multiply (BLAS limited to one thread) releases the GIL: it and a pure-Python thread"
-                    + " together use at least 1.5 cores (needs 2 cores).");
+                    + " together use at least 1.4 cores (needs 2 cores).");
     static final ClaimSpec NUMPY_ADD = new ClaimSpec("numpy-add-releases",
             "np.add on large float64 arrays releases the GIL: it and a pure-Python thread together use at least"
-                    + " 1.5 cores (needs 2 cores).");
+                    + " 1.4 cores (needs 2 cores).");
     static final ClaimSpec NUMPY_OBJECT = new ClaimSpec("numpy-object-holds",
             "np.add on dtype=object arrays holds the GIL: it and a pure-Python thread together use at most 1.2"
                     + " cores.");
     static final ClaimSpec PURE_PYTHON = new ClaimSpec("pure-python-holds",
             "A pure-Python loop holds the GIL: it and a second pure-Python thread together use at most 1.2 cores.");
 
-    /** The least CPU the ticker must get, relative to alone, while the main thread waits in a call that releases. */
+    /** The least share of a core the ticker must get while the main thread waits in a call that releases the GIL. */
     static final double WAITING_TICKER = 0.6;
     /** The least cores both threads must use together when a CPU-bound call releases the GIL. */
-    static final double RELEASED_TOGETHER = 1.5;
+    static final double RELEASED_TOGETHER = 1.4;
     /** The most cores both threads may use together when the call holds the GIL. */
     static final double HELD_TOGETHER = 1.2;
 
@@ -164,7 +165,7 @@ public final class GilRelease implements Experiment {
                 ran.interpreter().version(), json.path("switch_interval").asDouble() * 1e3,
                 json.path("blas_threads").asText(), ctx.repeats()),
                 "operation", "the main thread calls", "ms per call", "main thread cores", "ticker cores",
-                "together cores", "ticker vs alone");
+                "together cores", "ticker alone cores (just before)");
         for (Op op : OPS) {
             JsonNode m = ops.path(op.name());
             if (m.isMissingNode()) {
@@ -176,16 +177,20 @@ public final class GilRelease implements Experiment {
             double main = m.path("main_cpu").asDouble();
             double ticker = m.path("tick_cpu").asDouble();
             double together = m.path("parallelism").asDouble();
-            double vsAlone = m.path("tick_vs_alone").asDouble();
             table.row(op.name(), m.path("detail").asText(), m.path("call_ms").asDouble(), main, ticker, together,
-                    vsAlone);
+                    m.path("tick_alone_cpu").asDouble());
             String evidence = String.format("%s: main thread %.2f + ticker %.2f cores", m.path("detail").asText(),
                     main, ticker);
             switch (op.check()) {
-                case WAITING -> ctx.claim(op.claim(), Verdict.check(vsAlone >= WAITING_TICKER, String.format(
-                        "%s; while the main thread waited the ticker got %.2f× the CPU it gets alone (%.2f cores;"
-                        + " needs ≥ %.2f×)", evidence, vsAlone, json.path("ticker_alone_cpu").asDouble(),
-                        WAITING_TICKER)));
+                case WAITING -> {
+                    // A busy machine can take the core away from the ticker: then the claim is not judged here.
+                    if (ctx.requireCores(op.claim(), 1)) {
+                        ctx.claim(op.claim(), Verdict.check(ticker >= WAITING_TICKER, String.format(
+                                "%s; the ticker used %.2f of a core while the main thread waited (needs ≥ %.2f;"
+                                        + " alone just before: %.2f)", evidence, ticker, WAITING_TICKER,
+                                m.path("tick_alone_cpu").asDouble())));
+                    }
+                }
                 case RELEASED -> {
                     if (ctx.requireCores(op.claim(), 2)) {
                         ctx.claim(op.claim(), Verdict.check(together >= RELEASED_TOGETHER, String.format(
