@@ -19,9 +19,11 @@ import dev.conclab.lab.experiments.basics.ExecutorKinds;
 import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
+import dev.conclab.lab.experiments.internals.AsyncioGil;
 import dev.conclab.lab.experiments.internals.FreeThreading;
 import dev.conclab.lab.experiments.internals.GilAtomicity;
 import dev.conclab.lab.experiments.internals.GilModel;
+import dev.conclab.lab.experiments.internals.GilRelease;
 import dev.conclab.lab.experiments.internals.JvmNoGil;
 import dev.conclab.lab.experiments.internals.OtherPythons;
 import dev.conclab.lab.experiments.internals.SwitchInterval;
@@ -114,7 +116,9 @@ public final class Experiments {
             new FreeThreading(),
             new OtherPythons(),
             new GilModel(),
-            new SwitchInterval());
+            new SwitchInterval(),
+            new GilRelease(),
+            new AsyncioGil());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
