@@ -4,8 +4,8 @@
                      __cause__ is a multiprocessing.pool.RemoteTraceback whose text is the worker's traceback
   broken_pool        a ProcessPoolExecutor task kills its own worker with SIGKILL: the parent's future raises
                      concurrent.futures.process.BrokenProcessPool instead of hanging
-  faulthandler       a child process arms faulthandler.dump_traceback_later(--dump-after-ms) and then blocks in
-                     a function named stuck_in_child; the dump written to a file names that function
+  faulthandler       a spawned child process arms faulthandler.dump_traceback_later(--dump-after-ms), then blocks
+                     in a function named stuck_in_child; the dump written to a file names that function
   logging            Pool workers log through a QueueHandler to a QueueListener in the parent, formatted with
                      %(processName)s: the records name the worker processes
   log_to_stderr      a fresh interpreter calls multiprocessing.log_to_stderr(logging.INFO) and runs a Pool; its
@@ -80,7 +80,11 @@ def stuck_in_child(path, dump_after_s):
 def faulthandler_dump(dump_after_ms):
     with tempfile.TemporaryDirectory(prefix="conclab-faulthandler-") as directory:
         path = os.path.join(directory, "dump.txt")
-        child = multiprocessing.Process(target=stuck_in_child, args=(path, dump_after_ms / 1000))
+        # spawn, not fork: the earlier cases leave threads behind in this process (pool handlers, the executor's
+        # manager), and a forked child that starts a thread, as dump_traceback_later does, can block forever on a
+        # lock one of them held at the fork (about 1 run in 30 here) — the hazard behind 3.12's fork warning.
+        spawn = multiprocessing.get_context("spawn")
+        child = spawn.Process(target=stuck_in_child, args=(path, dump_after_ms / 1000))
         child.start()
         child.join(30)
         with open(path) as f:
@@ -142,7 +146,11 @@ def log_to_stderr():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dump-after-ms", type=positive_int, default=200)
+    parser.add_argument("--watchdog-s", type=positive_int, default=40)
     args = parser.parse_args(argv)
+    # The probe's own lesson, applied to itself: if any case hangs, every thread's stack goes to stderr and the
+    # probe exits, so the experiment reports where it hung instead of timing out.
+    faulthandler.dump_traceback_later(args.watchdog_s, exit=True)
     emit({
         "start_method": multiprocessing.get_start_method(),
         "remote_traceback": remote_traceback(),

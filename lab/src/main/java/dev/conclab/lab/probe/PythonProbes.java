@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -81,21 +82,24 @@ public final class PythonProbes {
         builder.environment().put("PYTHONDONTWRITEBYTECODE", "1");
         builder.environment().put("PYTHONIOENCODING", "utf-8");
         long start = System.nanoTime();
+        // The JDK dates a process from the boot time, which Linux gives in whole seconds: allow for that error.
+        Instant startedAt = Instant.now().minusSeconds(2);
         Process process;
         try {
             process = ctx.children().start(builder);
         } catch (IOException e) {
             throw new ProbeException("cannot start " + interpreter + " for probe " + probe + ": " + e.getMessage(), e);
         }
-        try (var readers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        var readers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        try {
             Future<String> out = readers.submit(() -> read(process.getInputStream()));
             Future<String> err = readers.submit(() -> read(process.getErrorStream()));
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
                 throw new ProbeException("probe " + probe + " timed out after " + timeout.toSeconds() + " s");
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            // Whatever the probe left running would hold its output open: the probe is done, so they go too.
+            killOrphans(script(probe), startedAt);
             String stdout = get(out);
             if (process.exitValue() != 0) {
                 throw new ProbeException("probe " + probe + " exited with status " + process.exitValue() + ": "
@@ -112,8 +116,55 @@ public final class PythonProbes {
                 throw new ProbeException("probe " + probe + " printed invalid JSON: " + tail(stdout), e);
             }
         } finally {
+            // Kill first, then wait for the readers: they end when every process holding the pipes has gone.
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
+            killOrphans(script(probe), startedAt);
+            readers.close();
+        }
+    }
+
+    /**
+     * Kills what is left of the probe's processes after the probe itself has ended: a child whose parent has exited
+     * is no longer among {@code descendants()} (it now belongs to init), yet it may still hold the probe's stdout
+     * open, which would keep the readers — and this run — waiting for ever. A forked child keeps the probe's
+     * command line, whose script path is unique to this JVM, so it is found by its arguments. (A spawned child
+     * runs {@code python -c …} and is not found this way; the probes join or terminate theirs.)
+     */
+    private static void killOrphans(Path script, Instant startedAt) {
+        String path = script.toString();
+        ProcessHandle.allProcesses()
+                .filter(p -> arguments(p).contains(path))
+                .filter(p -> p.info().startInstant().map(t -> !t.isBefore(startedAt)).orElse(false))
+                .forEach(p -> {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                    awaitExit(p);
+                });
+    }
+
+    /**
+     * A process's arguments. {@code ProcessHandle.Info} leaves them out when the executable's path differs from
+     * the first argument (as for {@code python3}, a link to {@code python3.11}), so they are read from
+     * {@code /proc} where it exists.
+     */
+    private static List<String> arguments(ProcessHandle process) {
+        Path cmdline = Path.of("/proc", Long.toString(process.pid()), "cmdline");
+        try {
+            return List.of(Files.readString(cmdline, StandardCharsets.UTF_8).split("\0"));
+        } catch (IOException | UncheckedIOException e) {
+            return process.info().arguments().map(List::of).orElse(List.of()); // no /proc, or it has gone
+        }
+    }
+
+    /** Waits a little for a killed process to be gone, so that nothing of the probe is alive when it returns. */
+    private static void awaitExit(ProcessHandle process) {
+        try {
+            process.onExit().get(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // SIGKILL cannot be refused; a process still not reaped after 2 s is the kernel's business now.
         }
     }
 

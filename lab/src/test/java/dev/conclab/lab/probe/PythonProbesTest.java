@@ -127,4 +127,21 @@ class PythonProbesTest {
                 .hasMessageContaining("probe test_crash.py exited with status 1")
                 .hasMessageContaining("the probe broke on purpose");
     }
+
+    @Test
+    void aChildLeftRunningByTheProbeNeitherBlocksTheRunNorOutlivesIt() throws Exception {
+        assumeTrue(InterpreterFinder.system().find(List.of()) instanceof InterpreterFinder.Found.Yes,
+                "no CPython on this machine");
+        long started = System.nanoTime();
+
+        ProbeOutcome outcome = inRun(ctx -> PythonProbes.of(ctx).run("test_orphan.py", List.of(),
+                Duration.ofSeconds(30)));
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
+        assertThat(outcome).isInstanceOfSatisfying(ProbeOutcome.Ran.class, ran -> {
+            long child = ran.json().path("child").asLong();
+            assertThat(child).isPositive();
+            assertThat(ProcessHandle.of(child).filter(ProcessHandle::isAlive)).as("the orphaned child").isEmpty();
+        });
+    }
 }
