@@ -41,6 +41,10 @@ import java.util.stream.LongStream;
  * <p>The score is the average time per task ({@link OperationsPerInvocation} is {@value #TASKS}). The pool is made
  * once per trial, so worker start-up is not in the score ({@link WorkerStartup} measures it) and workers are
  * JIT-warm after the warm-up iterations.
+ *
+ * <p><b>Measured</b> with these settings on 2 vCPUs (AMD EPYC, JDK 25.0.3), the machine otherwise idle: 4.5 ns per
+ * task on the thread pool; 205 ns with chunks of 1,000 and 202 ns with chunks of 12,500 on the process pool (45×).
+ * Once chunks are large, the cost is the wire format's encoding and decoding of each value, not the round trips.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -16,6 +16,12 @@ import java.util.concurrent.ExecutionException;
  * the JVM options a worker could run with instead. Measured in the calling JVM, not by JMH: each round builds a
  * pool of one worker, waits for one task to come back, reads {@link ProcessPool#startupTimes()} and closes the
  * pool. Not thread-safe; run from one thread.
+ *
+ * <p><b>Measured</b> (7 rounds each, medians, 2 vCPUs, JDK 25.0.3, the machine otherwise idle): the pool's default
+ * 88 ms; the JVM's defaults 85 ms; without class-data sharing 123 ms (1.40×); C1 only 57 ms (0.65×, but long tasks
+ * then run without C2's code); an AppCDS archive of the worker's classes 53 ms (0.60×). The pool keeps the JDK's
+ * default CDS archive and serial GC: an AppCDS archive needs a file that every worker of every pool shares and
+ * that the JDK rewrites when it goes stale, which a caller can opt into with {@code jvmOptions}.
  */
 public final class WorkerStartup {
 
