@@ -1,6 +1,7 @@
 package dev.conclab.lab.experiments.asyncio;
 
 import dev.conclab.lab.engine.RunContext;
+import dev.conclab.lab.experiments.support.ChildLines;
 import dev.conclab.lab.experiments.support.CpuWork;
 import dev.conclab.lab.probe.ProbeException;
 import dev.conclab.toolkit.process.JvmLauncher;
@@ -52,42 +53,15 @@ public final class OneCarrierJvm {
                 "-XX:TieredStopAtLevel=1", "-Djdk.virtualThreadScheduler.parallelism=1",
                 "-Djdk.virtualThreadScheduler.maxPoolSize=1");
         Process child = ctx.children().track(launcher.start(OneCarrierJvm.class, args));
-        try {
-            child.getOutputStream().close();
-            List<String> lines = new ArrayList<>();
-            Thread reader = Thread.ofVirtual().name("one-carrier-jvm-stdout").start(() -> {
-                try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    for (String line; (line = out.readLine()) != null; ) {
-                        synchronized (lines) {
-                            lines.add(line.strip());
-                        }
-                    }
-                } catch (IOException e) {
-                    // destroyed: no more lines
-                }
-            });
-            if (!child.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {
-                throw new ProbeException("the one-carrier child JVM (" + String.join(" ", args)
-                        + ") did not finish in " + timeoutMillis + " ms");
+        Map<String, Double> values = new HashMap<>();
+        for (String line : ChildLines.of(child, "the one-carrier child JVM (" + String.join(" ", args) + ")",
+                timeoutMillis)) {
+            String[] parts = line.split(" ");
+            if (parts.length == 2) {
+                values.put(parts[0], Double.parseDouble(parts[1]));
             }
-            reader.join(5_000);
-            if (child.exitValue() != 0) {
-                throw new ProbeException("the one-carrier child JVM exited with status " + child.exitValue());
-            }
-            Map<String, Double> values = new HashMap<>();
-            synchronized (lines) {
-                for (String line : lines) {
-                    String[] parts = line.split(" ");
-                    if (parts.length == 2) {
-                        values.put(parts[0], Double.parseDouble(parts[1]));
-                    }
-                }
-            }
-            return values;
-        } finally {
-            child.destroyForcibly();
         }
+        return values;
     }
 
     /** The child's entry point; see the class comment for the modes. */

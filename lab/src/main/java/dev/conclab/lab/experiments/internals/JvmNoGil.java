@@ -10,17 +10,13 @@ import dev.conclab.lab.engine.Param;
 import dev.conclab.lab.engine.RunContext;
 import dev.conclab.lab.engine.Table;
 import dev.conclab.lab.engine.Verdict;
-import dev.conclab.lab.probe.ProbeException;
+import dev.conclab.lab.experiments.support.ChildLines;
 import dev.conclab.lab.probe.ProbeOutcome;
 import dev.conclab.lab.probe.PythonProbes;
 import dev.conclab.toolkit.process.JvmLauncher;
 import dev.conclab.toolkit.process.ParentWatch;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -235,35 +231,7 @@ public final class JvmNoGil implements Experiment {
                 "-Xlog:disable", "-Xlog:safepoint=info:stdout");
         Process child = ctx.children().track(launcher.start(SafepointChild.class, Integer.toString(burnMs),
                 Integer.toString(gcs)));
-        try {
-            child.getOutputStream().close();
-            List<String> lines = new ArrayList<>();
-            Thread reader = Thread.ofVirtual().name("safepoint-child-stdout").start(() -> {
-                try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    for (String line; (line = out.readLine()) != null; ) {
-                        synchronized (lines) {
-                            lines.add(line.strip());
-                        }
-                    }
-                } catch (IOException e) {
-                    // destroyed: no more lines
-                }
-            });
-            long timeout = 30_000L + 10L * burnMs;
-            if (!child.waitFor(timeout, TimeUnit.MILLISECONDS)) {
-                throw new ProbeException("the safepoint child JVM did not finish in " + timeout + " ms");
-            }
-            reader.join(5_000);
-            if (child.exitValue() != 0) {
-                throw new ProbeException("the safepoint child JVM exited with status " + child.exitValue());
-            }
-            synchronized (lines) {
-                return parse(lines);
-            }
-        } finally {
-            child.destroyForcibly();
-        }
+        return parse(ChildLines.of(child, "the safepoint child JVM", 30_000L + 10L * burnMs));
     }
 
     /** Reads the safepoints logged between the child's {@code begin} and {@code end} lines. */

@@ -11,15 +11,12 @@ import dev.conclab.lab.probe.InterpreterFinder;
 import dev.conclab.lab.probe.ProbeOutcome;
 import dev.conclab.lab.probe.PythonProbes;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The GIL in other Pythons: PyPy keeps one, Jython never had one, and Cython lets C code step out of it.
@@ -268,18 +265,7 @@ public final class OtherPythons implements Experiment {
 
     /** The first executable {@code name} on the PATH, then in /usr/bin and /usr/local/bin. */
     static Optional<Path> executable(String name) {
-        Set<Path> folders = new LinkedHashSet<>();
-        String path = System.getenv("PATH");
-        if (path != null) {
-            for (String dir : path.split(File.pathSeparator)) {
-                if (!dir.isBlank()) {
-                    folders.add(Path.of(dir));
-                }
-            }
-        }
-        folders.add(Path.of("/usr/bin"));
-        folders.add(Path.of("/usr/local/bin"));
-        return folders.stream().map(f -> f.resolve(name))
+        return PythonBuilds.searchFolders().stream().map(f -> f.resolve(name))
                 .filter(f -> Files.isRegularFile(f) && Files.isExecutable(f)).findFirst();
     }
 }

@@ -110,8 +110,8 @@ final class PythonBuilds {
                         ? Optional.of(info.path("subinterpreters").asText()) : Optional.empty());
     }
 
-    /** Candidate executables, one per real file, in search order. */
-    static List<Path> candidates() {
+    /** The folders of the PATH, then /usr/bin and /usr/local/bin, in that order, each once. */
+    static Set<Path> searchFolders() {
         Set<Path> folders = new LinkedHashSet<>();
         String path = System.getenv("PATH");
         if (path != null) {
@@ -123,6 +123,12 @@ final class PythonBuilds {
         }
         folders.add(Path.of("/usr/bin"));
         folders.add(Path.of("/usr/local/bin"));
+        return folders;
+    }
+
+    /** Candidate executables, one per real file, in search order. */
+    static List<Path> candidates() {
+        Set<Path> folders = searchFolders();
         folders.addAll(pyenvFolders());
         Map<Path, Path> byRealFile = new LinkedHashMap<>();
         for (Path folder : folders) {
