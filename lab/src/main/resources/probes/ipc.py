@@ -54,26 +54,32 @@ def shm_child(name, conn, size, count, repeat):
 
 
 
-def measure_pipe(a):
-    parent, child = mp.Pipe()
-    proc = mp.Process(target=pipe_child, args=(child, a.bulk_count, a.round_trips, a.repeat))
-    proc.start()
+def time_transport(a, send, recv):
+    """Best bulk and round-trip times over a.repeat rounds (after one warm-up) of one parent-side transport."""
     payload = b"x" * a.bulk_bytes
     small = b"y" * a.small_bytes
     bulk_s, trip_s = float("inf"), float("inf")
     for r in range(a.repeat + 1):
         start = time.perf_counter()
         for _ in range(a.bulk_count):
-            parent.send_bytes(payload)
-        parent.recv_bytes()
+            send(payload)
+        recv()
         bulk = time.perf_counter() - start
         start = time.perf_counter()
         for _ in range(a.round_trips):
-            parent.send_bytes(small)
-            parent.recv_bytes()
+            send(small)
+            recv()
         trip = time.perf_counter() - start
         if r > 0:
             bulk_s, trip_s = min(bulk_s, bulk), min(trip_s, trip)
+    return bulk_s, trip_s
+
+
+def measure_pipe(a):
+    parent, child = mp.Pipe()
+    proc = mp.Process(target=pipe_child, args=(child, a.bulk_count, a.round_trips, a.repeat))
+    proc.start()
+    bulk_s, trip_s = time_transport(a, parent.send_bytes, parent.recv_bytes)
     proc.join()
     return rates(a, bulk_s, trip_s)
 
@@ -82,22 +88,7 @@ def measure_queue(a):
     inbox, outbox = mp.Queue(), mp.Queue()
     proc = mp.Process(target=queue_child, args=(inbox, outbox, a.bulk_count, a.round_trips, a.repeat))
     proc.start()
-    payload = b"x" * a.bulk_bytes
-    small = b"y" * a.small_bytes
-    bulk_s, trip_s = float("inf"), float("inf")
-    for r in range(a.repeat + 1):
-        start = time.perf_counter()
-        for _ in range(a.bulk_count):
-            inbox.put(payload)
-        outbox.get()
-        bulk = time.perf_counter() - start
-        start = time.perf_counter()
-        for _ in range(a.round_trips):
-            inbox.put(small)
-            outbox.get()
-        trip = time.perf_counter() - start
-        if r > 0:
-            bulk_s, trip_s = min(bulk_s, bulk), min(trip_s, trip)
+    bulk_s, trip_s = time_transport(a, inbox.put, outbox.get)
     proc.join()
     inbox.close()
     outbox.close()
