@@ -41,6 +41,7 @@ import dev.conclab.lab.experiments.multiprocessing.ProcessesLose;
 import dev.conclab.lab.experiments.multiprocessing.SharedMemory;
 import dev.conclab.lab.experiments.multiprocessing.StartMethods;
 import dev.conclab.lab.experiments.network.ApiHandlers;
+import dev.conclab.lab.experiments.network.AsyncFrameworks;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
 import dev.conclab.lab.experiments.threading.BarrierPhases;
@@ -121,7 +122,8 @@ public final class Experiments {
             new GilRelease(),
             new AsyncioGil(),
             // Network
-            new ApiHandlers());
+            new ApiHandlers(),
+            new AsyncFrameworks());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

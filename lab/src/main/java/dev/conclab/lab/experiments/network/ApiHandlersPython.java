@@ -96,7 +96,7 @@ final class ApiHandlersPython {
 
     /** The api-handlers cases: async def and def under many waiting clients, and the Broken sleep in async def. */
     static void run(RunContext ctx, int clients, int ioMs) throws InterruptedException {
-        double seconds = ctx.quick() ? 1.5 : 3;
+        double seconds = ctx.quick() ? 0.8 : 3;
         PySide py = probe(ctx, "async-io,def-io,broken-baseline,broken", clients, ioMs, seconds);
         if (py == null) {
             for (var claim : List.of(ApiHandlers.PY_ASYNC_DEF, ApiHandlers.PY_DEF_POOL, ApiHandlers.PY_BROKEN)) {
