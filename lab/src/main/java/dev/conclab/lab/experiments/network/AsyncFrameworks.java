@@ -50,8 +50,8 @@ public final class AsyncFrameworks implements Experiment {
             "uvicorn runs every FastAPI async def handler on one thread, its event loop, yet all the clients'"
                     + " requests are in flight at once.");
     static final ClaimSpec PY_DEF_THREADS = new ClaimSpec("py-def-threads",
-            "FastAPI runs def handlers on anyio's worker threads, at most 40 at once (the default limiter's"
-                    + " total_tokens), each waiting request holding a thread.");
+            "FastAPI runs def handlers on anyio's worker threads, 40 at once (the default limiter's total_tokens;"
+                    + " anyio 3.6 may let a 41st in), each waiting request holding a thread.");
     static final ClaimSpec JVM_ASYNC_ONE_THREAD = new ClaimSpec("jvm-async-one-event-thread",
             "Async handlers on Jetty: one event thread completes every response while all the clients' requests"
                     + " are in flight, and no more handlers run at once than the small pool has threads.");
@@ -84,10 +84,11 @@ public final class AsyncFrameworks implements Experiment {
         return List.of(
                 new Param.IntParam("clients", "concurrent clients waiting on /io (more than 40, anyio's tokens)",
                         41, 1_000, 64, 64),
-                new Param.IntParam("io-ms", "the wait of /io, ms", 20, 2_000, 100, 100),
+                new Param.IntParam("io-ms", "the wait of /io, ms (long enough for every client to be in flight)",
+                        100, 5_000, 400, 400),
                 new Param.IntParam("pool-threads", "Jetty's platform pool size for the pool and async models", 4,
                         32, 8, 8),
-                new Param.IntParam("load-ms", "load per case, ms", 300, 60_000, 2_000, 600));
+                new Param.IntParam("load-ms", "load per case, ms", 300, 60_000, 2_000, 800));
     }
 
     @Override
@@ -150,10 +151,14 @@ public final class AsyncFrameworks implements Experiment {
                                     + " at most %d of %d clients' requests in flight at once (needs 1 thread, the"
                                     + " main one, and all %d)", pyAsync.async().calls(), pyAsync.async().threads(),
                             py.loopOnMainThread(), pyAsync.async().peak(), clients, clients)));
-            ctx.claim(PY_DEF_THREADS, Verdict.check(py.totalTokens() == 40 && pyDef.def().peak() == 40
-                            && pyDef.def().threads() == 40,
-                    String.format("def: total_tokens = %d; %d clients: %d handlers ran at once at most, on %d"
-                                    + " distinct threads (needs 40, 40 and 40)", py.totalTokens(), clients,
+            // anyio 3.6.2's CapacityLimiter wakes the next waiter without handing it the token: a task arriving
+            // before the woken one runs finds a free token and an empty queue, so 41 can briefly hold tokens.
+            ctx.claim(PY_DEF_THREADS, Verdict.check(py.totalTokens() == 40 && pyDef.def().peak() >= 40
+                            && pyDef.def().peak() <= 41 && pyDef.def().threads() >= pyDef.def().peak(),
+                    String.format("def: total_tokens = %d; %d clients: %d handlers ran at once at most (needs 40, or"
+                                    + " 41 when a newcomer slips in before a woken waiter), on %d distinct worker"
+                                    + " threads (idle workers rejoin the pool only when the loop reads their result,"
+                                    + " so a few more may be started)", py.totalTokens(), clients,
                             pyDef.def().peak(), pyDef.def().threads())));
         }
         ApiCase async = jvm.get(Model.ASYNC);
