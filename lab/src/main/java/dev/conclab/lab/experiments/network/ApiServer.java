@@ -160,9 +160,10 @@ final class ApiServer implements AutoCloseable {
 
     private void io(Context ctx) throws InterruptedException {
         long ms = millis(ctx);
+        boolean async = model == Model.ASYNC;
         enter();
         try {
-            if (model == Model.ASYNC) {
+            if (async) {
                 ctx.future(() -> {
                     CompletableFuture<String> waited = new CompletableFuture<>();
                     eventThread.schedule(() -> waited.complete("waited"), ms, TimeUnit.MILLISECONDS);
@@ -171,9 +172,11 @@ final class ApiServer implements AutoCloseable {
             } else {
                 Thread.sleep(ms); // blocks this handler's thread for the whole wait
                 ctx.result("waited");
-                inFlight.decrementAndGet();
             }
         } finally {
+            if (!async) {
+                inFlight.decrementAndGet();
+            }
             exit();
         }
     }
@@ -196,7 +199,7 @@ final class ApiServer implements AutoCloseable {
         enter();
         try {
             ctx.future(() -> respond(ctx, CompletableFuture.supplyAsync(() -> {
-                sleepUninterruptibly(ms);
+                sleepOnEventThread(ms); // Broken: the event thread can complete nothing else meanwhile
                 return "slept on the event thread";
             }, eventThread)));
         } finally {
@@ -236,19 +239,13 @@ final class ApiServer implements AutoCloseable {
         return ms;
     }
 
-    private static void sleepUninterruptibly(long ms) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
-        boolean interrupted = false;
-        long left;
-        while ((left = deadline - System.nanoTime()) > 0) {
-            try {
-                TimeUnit.NANOSECONDS.sleep(left);
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
+    /** Sleeps on the calling thread; {@link #close()} interrupts it, which fails the request. */
+    private static void sleepOnEventThread(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new java.util.concurrent.CompletionException("the server is closing", e);
         }
     }
 

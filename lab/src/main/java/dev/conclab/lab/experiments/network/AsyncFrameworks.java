@@ -85,10 +85,10 @@ public final class AsyncFrameworks implements Experiment {
                 new Param.IntParam("clients", "concurrent clients waiting on /io (more than 40, anyio's tokens)",
                         41, 1_000, 64, 64),
                 new Param.IntParam("io-ms", "the wait of /io, ms (long enough for every client to be in flight)",
-                        100, 5_000, 400, 400),
+                        100, 5_000, 400, 250),
                 new Param.IntParam("pool-threads", "Jetty's platform pool size for the pool and async models", 4,
                         32, 8, 8),
-                new Param.IntParam("load-ms", "load per case, ms", 300, 60_000, 2_000, 800));
+                new Param.IntParam("load-ms", "load per case, ms", 300, 60_000, 2_000, 500));
     }
 
     @Override
