@@ -24,6 +24,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -193,12 +194,16 @@ def main():
     import uvicorn
     from importlib import metadata
 
+    # The server's stderr goes to a file, not a pipe: a pipe nobody reads would block the server once full.
+    server_log = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=server_log, text=True)
     try:
         port_line = server.stdout.readline().strip()
         if not port_line.isdigit():
-            raise RuntimeError(f"the server printed no port: {port_line!r} {server.stderr.read()}")
+            server.wait(timeout=5)
+            server_log.seek(0)
+            raise RuntimeError(f"the server printed no port: {port_line!r} {server_log.read()[-2000:]}")
         base = f"http://127.0.0.1:{port_line}"
         # Wait until uvicorn answers.
         for _ in range(200):
@@ -231,6 +236,7 @@ def main():
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        server_log.close()
     emit({
         "fastapi": fastapi.__version__, "uvicorn": uvicorn.__version__,
         "starlette": metadata.version("starlette"), "anyio": metadata.version("anyio"),
