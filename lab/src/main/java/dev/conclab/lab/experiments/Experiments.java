@@ -40,6 +40,8 @@ import dev.conclab.lab.experiments.multiprocessing.ProcessPoolExperiment;
 import dev.conclab.lab.experiments.multiprocessing.ProcessesLose;
 import dev.conclab.lab.experiments.multiprocessing.SharedMemory;
 import dev.conclab.lab.experiments.multiprocessing.StartMethods;
+import dev.conclab.lab.experiments.network.ApiHandlers;
+import dev.conclab.lab.experiments.network.AsyncFrameworks;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
 import dev.conclab.lab.experiments.threading.BarrierPhases;
@@ -118,7 +120,10 @@ public final class Experiments {
             new GilModel(),
             new SwitchInterval(),
             new GilRelease(),
-            new AsyncioGil());
+            new AsyncioGil(),
+            // Network
+            new ApiHandlers(),
+            new AsyncFrameworks());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
