@@ -118,7 +118,9 @@ public final class Experiments {
             new GilModel(),
             new SwitchInterval(),
             new GilRelease(),
-            new AsyncioGil());
+            new AsyncioGil(),
+            // Network
+            new dev.conclab.lab.experiments.network.ConnectionPoolExperiment());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
