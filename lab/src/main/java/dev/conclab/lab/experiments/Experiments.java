@@ -120,7 +120,8 @@ public final class Experiments {
             new GilRelease(),
             new AsyncioGil(),
             // Network
-            new dev.conclab.lab.experiments.network.ConnectionPoolExperiment());
+            new dev.conclab.lab.experiments.network.ConnectionPoolExperiment(),
+            new dev.conclab.lab.experiments.network.AsyncBottlenecks());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
