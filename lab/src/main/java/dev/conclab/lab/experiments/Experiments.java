@@ -123,7 +123,9 @@ public final class Experiments {
             new AsyncioGil(),
             // Network
             new ApiHandlers(),
-            new AsyncFrameworks());
+            new AsyncFrameworks(),
+            new dev.conclab.lab.experiments.network.ConnectionPoolExperiment(),
+            new dev.conclab.lab.experiments.network.AsyncBottlenecks());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
