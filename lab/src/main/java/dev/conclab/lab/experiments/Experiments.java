@@ -41,7 +41,9 @@ import dev.conclab.lab.experiments.multiprocessing.ProcessesLose;
 import dev.conclab.lab.experiments.multiprocessing.SharedMemory;
 import dev.conclab.lab.experiments.multiprocessing.StartMethods;
 import dev.conclab.lab.experiments.network.ApiHandlers;
+import dev.conclab.lab.experiments.network.AsyncBottlenecks;
 import dev.conclab.lab.experiments.network.AsyncFrameworks;
+import dev.conclab.lab.experiments.network.ConnectionPoolExperiment;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
 import dev.conclab.lab.experiments.threading.BarrierPhases;
@@ -124,8 +126,8 @@ public final class Experiments {
             // Network
             new ApiHandlers(),
             new AsyncFrameworks(),
-            new dev.conclab.lab.experiments.network.ConnectionPoolExperiment(),
-            new dev.conclab.lab.experiments.network.AsyncBottlenecks());
+            new ConnectionPoolExperiment(),
+            new AsyncBottlenecks());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

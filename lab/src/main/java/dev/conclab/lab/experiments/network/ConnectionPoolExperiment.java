@@ -60,7 +60,7 @@ import java.util.stream.Stream;
  * ({@code check_same_thread=True}); with one connection per thread, reads holding their transaction scale with
  * threads while {@code BEGIN IMMEDIATE} writes serialize, as on the JVM.
  *
- * <p>PostgreSQL: not run by this experiment; its claims are SKIPPED with the reason (see the report in the card).
+ * <p>A server database (PostgreSQL) is not measured here: the card states what changes there, without a claim.
  *
  * <p>Run: {@code ./conclab run connection-pool -p threads=16 -p hold-ms=10}. Expect throughput ≈ k / hold for
  * k ≤ threads and flat beyond, a connection wait close to (threads − k) × hold / k, a timeout after about
@@ -89,8 +89,6 @@ public final class ConnectionPoolExperiment implements Experiment {
                     + " in rollback-journal mode the same reader gets SQLITE_BUSY.");
     static final ClaimSpec HIKARI_DEFAULTS = new ClaimSpec("hikari-defaults",
             "HikariCP's defaults are maximumPoolSize 10 and connectionTimeout 30 s.");
-    static final ClaimSpec POSTGRES_SCALES = new ClaimSpec("postgres-scales",
-            "On PostgreSQL, writes to different rows from k connections scale with k, unlike SQLite's single writer.");
     static final ClaimSpec PY_CHECK_SAME_THREAD = new ClaimSpec("py-check-same-thread",
             "Python's sqlite3 connection refuses use from another thread with ProgrammingError, because"
                     + " check_same_thread defaults to True.");
@@ -131,7 +129,7 @@ public final class ConnectionPoolExperiment implements Experiment {
     @Override
     public List<ClaimSpec> claims() {
         return List.of(SCALES_WITH_POOL, LITTLES_LAW_WAIT, HIKARI_QUEUE_GAUGE, TIMEOUT_WHEN_EXHAUSTED,
-                SQLITE_ONE_WRITER, SQLITE_WAL_READERS, HIKARI_DEFAULTS, POSTGRES_SCALES, PY_CHECK_SAME_THREAD,
+                SQLITE_ONE_WRITER, SQLITE_WAL_READERS, HIKARI_DEFAULTS, PY_CHECK_SAME_THREAD,
                 PY_ONE_WRITER);
     }
 
@@ -161,8 +159,6 @@ public final class ConnectionPoolExperiment implements Experiment {
             walReaders(ctx, dir);
 
             defaults(ctx, db);
-            ctx.claim(POSTGRES_SCALES, Verdict.skipped("not run: starting a throwaway PostgreSQL"
-                    + " server (initdb and pg_ctl on a free port, as a non-root user) is not implemented yet"));
 
             ctx.progress(0.8, "CPython: sqlite_threads.py");
             python(ctx, dir, threads, holdMs, ops);
