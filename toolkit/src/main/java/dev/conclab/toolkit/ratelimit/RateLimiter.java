@@ -34,6 +34,9 @@ import java.util.concurrent.CompletableFuture;
  * <p><b>Non-blocking path.</b> A refused {@link #tryAcquire} only reads shared state: it decides from a snapshot
  * and writes (by compare-and-set, or under a write lock for the sliding window) only when it admits.
  *
+ * <p><b>Time.</b> Each call reads its {@link Ticker} once, on entry, and decides as of that reading: a thread
+ * delayed between the reading and the decision (descheduled) may be refused permits that refilled meanwhile.
+ *
  * <p><b>Memory consistency.</b> Actions before a permit is granted to a waiter happen-before the waiter's return
  * from {@code acquire} or the completion of its future.
  *
