@@ -9,6 +9,9 @@ import dev.conclab.bench.pool.PoolReport;
 import dev.conclab.bench.pool.TinyTasksBenchmark;
 import dev.conclab.bench.pool.WorkerStartup;
 import dev.conclab.bench.queues.HandoffBenchmark;
+import dev.conclab.bench.ratelimit.AdmissionAccuracy;
+import dev.conclab.bench.ratelimit.RateLimitBenchmark;
+import dev.conclab.bench.ratelimit.RateLimitReport;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -45,7 +48,11 @@ import java.util.concurrent.ExecutionException;
  *   <li>{@code pool}: the toolkit's process pool beside a {@code ForkJoinPool} of threads: the per-task cost of
  *       {@link TinyTasksBenchmark 100,000 tiny tasks} with chunking as a ratio to the thread pool, the
  *       {@link CpuScalingBenchmark speed-up of CPU-bound work} from 1 to 2 workers next to the threads' own, and
- *       {@link WorkerStartup worker start-up} with the pool's JVM options and others.</li>
+ *       {@link WorkerStartup worker start-up} with the pool's JVM options and others;</li>
+ *   <li>{@code ratelimit}: {@link RateLimitBenchmark}, {@code tryAcquire} throughput of one shared limiter on the
+ *       admitted and rejected paths, 1 and 2 threads, as a ratio to the fastest of Bucket4j, Guava and
+ *       Resilience4j; then {@link AdmissionAccuracy} over a real-time run of {@code --accuracy-seconds} (30 by
+ *       default, 3 with {@code --quick}).</li>
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
@@ -58,9 +65,13 @@ import java.util.concurrent.ExecutionException;
 public final class BenchMain {
 
     /** The suites, in the order they run when none is named. */
-    static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool");
+    static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit");
 
     private static final int FOOTPRINT_SLEEPERS = 10_000;
+    private static final double ACCURACY_RATE = 10_000;
+    private static final int ACCURACY_BURST = 10_000; // one second of the rate: see AdmissionAccuracy
+    /** {@code --accuracy-seconds=N}: the length of the rate limiter's real-time accuracy run (0: the default). */
+    private static int accuracySeconds;
 
     private BenchMain() {
     }
@@ -77,10 +88,12 @@ public final class BenchMain {
             switch (arg) {
                 case "--quick" -> quick = true;
                 case "--quiet" -> quiet = true;
+                case String a when a.startsWith("--accuracy-seconds=") ->
+                        accuracySeconds = Integer.parseInt(a.substring("--accuracy-seconds=".length()));
                 case String suite when SUITES.contains(suite) -> suites.add(suite);
                 default -> {
                     System.err.println("unknown argument: " + arg + " (accepted: " + String.join(", ", SUITES)
-                            + ", --quick, --quiet)");
+                            + ", --quick, --quiet, --accuracy-seconds=N)");
                     System.exit(2);
                 }
             }
@@ -141,6 +154,16 @@ public final class BenchMain {
                     startup.put(set.getKey(), WorkerStartup.measure(set.getValue(), rounds));
                 }
                 PoolReport.printStartup(startup, machine(), out);
+            }
+            case "ratelimit" -> {
+                ChainedOptionsBuilder options = options(RateLimitBenchmark.class, verbosity);
+                if (quick) {
+                    quickThroughput(options);
+                }
+                RateLimitReport.print(RateLimitReport.rates(new Runner(options.build()).run()), machine(), out);
+                int seconds = accuracySeconds > 0 ? accuracySeconds : quick ? 3 : 30;
+                var outcome = AdmissionAccuracy.measure(ACCURACY_RATE, ACCURACY_BURST, Duration.ofSeconds(seconds), 2);
+                AdmissionAccuracy.print(outcome, ACCURACY_RATE, ACCURACY_BURST, 2, machine(), out);
             }
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }
