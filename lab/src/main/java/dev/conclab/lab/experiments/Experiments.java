@@ -28,6 +28,7 @@ import dev.conclab.lab.experiments.internals.JvmNoGil;
 import dev.conclab.lab.experiments.internals.OtherPythons;
 import dev.conclab.lab.experiments.internals.SwitchInterval;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
+import dev.conclab.lab.experiments.network.HundredRequests;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
 import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
 import dev.conclab.lab.experiments.multiprocessing.CrossProcessQueue;
@@ -118,7 +119,9 @@ public final class Experiments {
             new GilModel(),
             new SwitchInterval(),
             new GilRelease(),
-            new AsyncioGil());
+            new AsyncioGil(),
+            // Network
+            new HundredRequests());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
