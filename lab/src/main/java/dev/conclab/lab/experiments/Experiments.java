@@ -29,6 +29,7 @@ import dev.conclab.lab.experiments.internals.OtherPythons;
 import dev.conclab.lab.experiments.internals.SwitchInterval;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
 import dev.conclab.lab.experiments.network.HundredRequests;
+import dev.conclab.lab.experiments.network.MillionIo;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
 import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
 import dev.conclab.lab.experiments.multiprocessing.CrossProcessQueue;
@@ -121,7 +122,8 @@ public final class Experiments {
             new GilRelease(),
             new AsyncioGil(),
             // Network
-            new HundredRequests());
+            new HundredRequests(),
+            new MillionIo());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
