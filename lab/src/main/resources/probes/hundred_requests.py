@@ -12,9 +12,9 @@ connector_limit  N requests of delay through TCPConnector(limit=cap): at most
                  cap connections, so ceil(N/cap) waves.
 semaphore        the same with an asyncio.Semaphore(cap) and an unlimited
                  connector (limit=0).
-timeout          N requests, ``--slow`` of them asking for 10 x delay, each with
-                 aiohttp.ClientTimeout(total=3 x delay): the slow ones time out.
-task_group       request 0 answers 500 after delay/4, the others would take
+timeout          N requests, ``--slow`` of them asking for 3 x --timeout-ms, each
+                 with aiohttp.ClientTimeout(total=--timeout-ms): the slow ones time out.
+task_group       request 0 answers 500 after delay, the others would take
                  10 x delay; inside an asyncio.TaskGroup (3.11) the failure
                  cancels the others, and aiohttp closes their connections.
 
@@ -107,11 +107,11 @@ async def main_async(args):
     before = await server_stats(server)
     counts = {"ok": 0, "timed_out": 0, "other": 0}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        timeout = aiohttp.ClientTimeout(total=3 * d / 1000)
+        timeout = aiohttp.ClientTimeout(total=args.timeout_ms / 1000)
 
         async def one(i):
             try:
-                await fetch(session, server.url(10 * d if i < slow else d), timeout=timeout)
+                await fetch(session, server.url(3 * args.timeout_ms if i < slow else d), timeout=timeout)
                 counts["ok"] += 1
             except asyncio.TimeoutError:
                 counts["timed_out"] += 1
@@ -129,14 +129,14 @@ async def main_async(args):
         try:
             async with asyncio.TaskGroup() as group:
                 for i in range(n):
-                    url = server.url(max(5, d // 4), 500) if i == 0 else server.url(10 * d)
+                    url = server.url(d, 500) if i == 0 else server.url(10 * d)
                     group.create_task(fetch(session, url))
         except* aiohttp.ClientResponseError:
             pass
         elapsed = time.perf_counter() - start
-    closed = await await_closed(server, before, n - 1)
-    after = await server_stats(server)
-    result["task_group"] = {"elapsed_s": elapsed, "server_closed": closed,
+    after = await await_settled(server)
+    result["task_group"] = {"elapsed_s": elapsed, "server_closed": after["abandoned"] - before["abandoned"],
+                            "server_reached": after["received"] - before["received"],
                             "server_answered": after["answered"] - before["answered"]}
     return result
 
@@ -148,6 +148,17 @@ async def server_stats(server, reset=False):
 
 async def server_reset(server):
     await server_stats(server, reset=True)
+
+
+async def await_settled(server):
+    """Polls (up to 2 s) until every request that reached the server was answered or seen closed; a request
+    cancelled before it was sent never reaches the server at all."""
+    deadline = time.monotonic() + 2
+    while True:
+        stats = await server_stats(server)
+        if stats["received"] <= stats["answered"] + stats["abandoned"] or time.monotonic() > deadline:
+            return stats
+        await asyncio.sleep(0.005)
 
 
 async def await_closed(server, before, expected):
@@ -167,6 +178,7 @@ def main(argv=None):
     parser.add_argument("--delay-ms", type=positive_int, default=100)
     parser.add_argument("--cap", type=positive_int, default=10)
     parser.add_argument("--slow", type=positive_int, default=5)
+    parser.add_argument("--timeout-ms", type=positive_int, default=500)
     parser.add_argument("--repeat", type=positive_int, default=3)
     args = parser.parse_args(argv)
     defaults = inspect.signature(aiohttp.TCPConnector.__init__).parameters

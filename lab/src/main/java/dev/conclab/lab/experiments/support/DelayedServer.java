@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *       line and the answer is a {@code 200} with the body {@code ok\n} and a {@code Content-Length}, on a
  *       keep-alive connection. The query may set this request's own delay and status:
  *       {@code GET /?ms=250&status=500}; {@link #url(int, int)} builds such a URL. {@code GET /stats} answers at
- *       once with the counters ({@code answered=A abandoned=B peak=P}; {@code /stats?reset} also restarts the
+ *       once with the counters ({@code received=R answered=A abandoned=B peak=P}; {@code /stats?reset} also restarts the
  *       peak), so a client in another process can read them.</li>
  * </ul>
  *
@@ -61,6 +61,7 @@ public final class DelayedServer implements AutoCloseable {
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final AtomicLong answered = new AtomicLong();
     private final AtomicLong abandoned = new AtomicLong();
+    private final AtomicLong received = new AtomicLong();
     private final AtomicInteger inService = new AtomicInteger();
     private final AtomicInteger peakInService = new AtomicInteger();
     private final Thread acceptor;
@@ -113,6 +114,11 @@ public final class DelayedServer implements AutoCloseable {
         return answered.get();
     }
 
+    /** How many requests (not counting {@code /stats}) have arrived; each ends answered, abandoned or unfinished. */
+    public long received() {
+        return received.get();
+    }
+
     /** How many requests the client gave up on: their connection closed while the server was waiting. */
     public long abandoned() {
         return abandoned.get();
@@ -155,6 +161,7 @@ public final class DelayedServer implements AutoCloseable {
                     out.flush();
                     continue;
                 }
+                received.incrementAndGet();
                 if (!waitOut(socket, in, request.delayMillis())) {
                     abandoned.incrementAndGet();
                     return;
@@ -203,9 +210,9 @@ public final class DelayedServer implements AutoCloseable {
         return space < 0 ? requestLine.substring(4) : requestLine.substring(4, space);
     }
 
-    /** The counters as one line, {@code answered=A abandoned=B peak=P}; with {@code reset}, the peak starts over. */
+    /** The counters as one line, {@code received=R answered=A abandoned=B peak=P}; with {@code reset}, the peak starts over. */
     private byte[] stats(boolean reset) {
-        String body = "answered=" + answered.get() + " abandoned=" + abandoned.get() + " peak=" + peakInService.get()
+        String body = "received=" + received.get() + " answered=" + answered.get() + " abandoned=" + abandoned.get() + " peak=" + peakInService.get()
                 + "\n";
         if (reset) {
             resetPeak();
