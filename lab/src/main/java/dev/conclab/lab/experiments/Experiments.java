@@ -28,6 +28,8 @@ import dev.conclab.lab.experiments.internals.JvmNoGil;
 import dev.conclab.lab.experiments.internals.OtherPythons;
 import dev.conclab.lab.experiments.internals.SwitchInterval;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
+import dev.conclab.lab.experiments.network.HundredRequests;
+import dev.conclab.lab.experiments.network.MillionIo;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
 import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
 import dev.conclab.lab.experiments.multiprocessing.CrossProcessQueue;
@@ -127,7 +129,9 @@ public final class Experiments {
             new ApiHandlers(),
             new AsyncFrameworks(),
             new ConnectionPoolExperiment(),
-            new AsyncBottlenecks());
+            new AsyncBottlenecks(),
+            new HundredRequests(),
+            new MillionIo());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
