@@ -1,0 +1,62 @@
+package dev.conclab.crawl.crawler;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The async model: each fetch is a chain of stages over {@link HttpClient#sendAsync}; waits (politeness, back-off,
+ * Retry-After) are timer events, so no thread is held by a fetch in flight. The parse runs on the client's executor
+ * thread that completed the exchange. Thread-safe.
+ */
+final class AsyncFetchModel implements FetchModel {
+
+    private final HttpClient client;
+    private final HttpFetcher fetcher;
+    private final ScheduledThreadPoolExecutor timer;
+    private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
+
+    AsyncFetchModel(CrawlConfig config, HostRateLimiter limiter, CrawlStats stats) {
+        this.client = Clients.create(config);
+        this.timer = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("crawl-timer").daemon(true)
+                .factory());
+        timer.setRemoveOnCancelPolicy(true);
+        this.fetcher = new HttpFetcher(client, config, limiter, stats, timer);
+    }
+
+    @Override
+    public ModelKind kind() {
+        return ModelKind.ASYNC;
+    }
+
+    @Override
+    public <T> CompletableFuture<T> fetch(URI uri, Function<? super FetchResult, ? extends T> andThen) {
+        CompletableFuture<FetchResult> exchange = fetcher.fetchAsync(uri);
+        inFlight.add(exchange);
+        exchange.whenComplete((r, e) -> inFlight.remove(exchange));
+        return exchange.thenApply(andThen);
+    }
+
+    @Override
+    public void abort() {
+        inFlight.forEach(f -> f.cancel(true));
+        timer.shutdownNow();
+        client.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        timer.shutdown();
+        Clients.close(client);
+        try {
+            timer.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
