@@ -144,11 +144,12 @@ async def load(base, streams, seconds):
     return results, wall
 
 
-def percentile(sorted_values, q):
+def percentile_ms(sorted_values, q):
+    """The q-th percentile in ms, or None (JSON null; JSON has no NaN) when nothing was measured."""
     if not sorted_values:
-        return float("nan")
+        return None
     k = min(len(sorted_values) - 1, max(0, int(round(q / 100 * len(sorted_values) + 0.5)) - 1))
-    return sorted_values[k]
+    return sorted_values[k] * 1e3
 
 
 async def http_json(base, method, path):
@@ -168,8 +169,8 @@ def run_case(base, name, streams, seconds):
         out["streams"].append({
             "path": path, "clients": clients, "requests": len(latencies), "seconds": wall,
             "throughput": len(latencies) / wall,
-            "p50_ms": percentile(latencies, 50) * 1e3, "p99_ms": percentile(latencies, 99) * 1e3,
-            "max_ms": (latencies[-1] if latencies else float("nan")) * 1e3})
+            "p50_ms": percentile_ms(latencies, 50), "p99_ms": percentile_ms(latencies, 99),
+            "max_ms": percentile_ms(latencies, 100)})
     return out
 
 

@@ -7,8 +7,9 @@ at_await:     a task waits in `await asyncio.sleep(60)` inside try/finally; once
               CancelledError and task.cancelled() is True. The delay from cancel() to the task's except is reported.
 cpu_stretch:  a task runs a CPU-bound stretch of --stretch-ms with no await; a helper thread, told by a
               threading.Event that the stretch began, asks for the cancel with loop.call_soon_threadsafe(task.cancel).
-              The loop is busy in the stretch, so the cancel lands only at the task's next await: the delay from
-              the request to the CancelledError is about the rest of the stretch.
+              The stretch runs on for --stretch-ms after that request (so the request always comes first). The
+              loop is busy in the stretch, so the cancel lands only at the task's next await: the delay from the
+              request to the CancelledError is about the rest of the stretch.
 shield:       outer = asyncio.shield(inner); outer.cancel(): the awaiter gets CancelledError, the inner task is not
               cancelled and, released afterwards, completes.
 swallow:      Broken: a task catches CancelledError and returns normally. cancel() is then refused in effect:
@@ -59,14 +60,18 @@ async def at_await_case():
 
 async def cpu_stretch_case(stretch):
     loop = asyncio.get_running_loop()
-    stretch_began = threading.Event()
+    stretch_began, cancel_requested = threading.Event(), threading.Event()
     requested_at, caught = [0.0], []
 
     async def cruncher():
         await asyncio.sleep(0)
         stretch_began.set()
+        # CPU-bound from here on: no await, so the loop runs nothing else. The stretch runs on for `stretch` after
+        # the cancel was asked, so the request always comes first, however late a loaded OS runs the helper thread.
+        while not cancel_requested.is_set():
+            pass
         end = time.perf_counter() + stretch
-        while time.perf_counter() < end:  # CPU-bound: no await, so the loop runs nothing else
+        while time.perf_counter() < end:
             pass
         finished = time.perf_counter()
         try:
@@ -79,6 +84,7 @@ async def cpu_stretch_case(stretch):
         stretch_began.wait()
         requested_at[0] = time.perf_counter()
         loop.call_soon_threadsafe(task.cancel)
+        cancel_requested.set()
 
     task = asyncio.create_task(cruncher())
     helper = threading.Thread(target=canceller)
@@ -88,9 +94,11 @@ async def cpu_stretch_case(stretch):
     except asyncio.CancelledError:
         pass
     helper.join()
-    at, finished = caught[0] if caught else (float("nan"), float("nan"))
-    return {"stretch_s": stretch, "delay_s": at - requested_at[0], "stretch_left_s": finished - requested_at[0],
-            "task_cancelled": task.cancelled()}
+    result = {"stretch_s": stretch, "task_cancelled": task.cancelled()}
+    if caught:  # no CancelledError caught: the delays are left out (JSON has no NaN) and the Java side says so
+        at, finished = caught[0]
+        result.update(delay_s=at - requested_at[0], stretch_left_s=finished - requested_at[0])
+    return result
 
 
 async def shield_case():

@@ -23,7 +23,7 @@ def interpreter_facts():
 
 def emit(result):
     """Print the probe's one JSON object on stdout: interpreter facts first, then the probe's own keys."""
-    print(json.dumps({**interpreter_facts(), **result}))
+    print(json.dumps({**interpreter_facts(), **result}, allow_nan=False))  # NaN is not JSON: fail loudly instead
 
 
 def burn(n):
