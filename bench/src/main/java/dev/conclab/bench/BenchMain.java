@@ -12,6 +12,7 @@ import dev.conclab.bench.queues.HandoffBenchmark;
 import dev.conclab.bench.ratelimit.AdmissionAccuracy;
 import dev.conclab.bench.ratelimit.RateLimitBenchmark;
 import dev.conclab.bench.ratelimit.RateLimitReport;
+import dev.conclab.bench.ratelimit.SlowestCall;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -51,7 +52,8 @@ import java.util.concurrent.ExecutionException;
  *       {@link WorkerStartup worker start-up} with the pool's JVM options and others;</li>
  *   <li>{@code ratelimit}: {@link RateLimitBenchmark}, {@code tryAcquire} throughput of one shared limiter on the
  *       admitted and rejected paths, 1 and 2 threads, as a ratio to the fastest of Bucket4j, Guava and
- *       Resilience4j; then {@link AdmissionAccuracy} over a real-time run of {@code --accuracy-seconds} (30 by
+ *       Resilience4j; then {@link SlowestCall}, the tail of single calls under 2-thread contention beside Bucket4j;
+ *       then {@link AdmissionAccuracy} over a real-time run of {@code --accuracy-seconds} (30 by
  *       default, 3 with {@code --quick}).</li>
  * </ul>
  *
@@ -161,9 +163,14 @@ public final class BenchMain {
                     quickThroughput(options);
                 }
                 RateLimitReport.print(RateLimitReport.rates(new Runner(options.build()).run()), machine(), out);
+                out.println("load average after the JMH runs: " + SlowestCall.loadAverage());
+                int calls = quick ? 200_000 : 2_000_000;
+                int rounds = quick ? 2 : 7;
+                SlowestCall.print(SlowestCall.measure(calls, rounds), calls, rounds, machine(), out);
                 int seconds = accuracySeconds > 0 ? accuracySeconds : quick ? 3 : 30;
                 var outcome = AdmissionAccuracy.measure(ACCURACY_RATE, ACCURACY_BURST, Duration.ofSeconds(seconds), 2);
                 AdmissionAccuracy.print(outcome, ACCURACY_RATE, ACCURACY_BURST, 2, machine(), out);
+                out.println("load average after the accuracy run: " + SlowestCall.loadAverage());
             }
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }
