@@ -58,10 +58,10 @@ import java.util.concurrent.ExecutionException;
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
- * [pool] [--quick] [--quiet]}; no suite named runs all four, in that order (about 9 minutes with the benchmarks'
- * own settings: handoff 80 s, loop 3 shapes × 4 loops × 2 forks × 8 s ≈ 200 s, sleepers about 30 s, pool about
- * 3 minutes). {@code --quick}
- * runs 1 fork and a few short iterations of each (about a minute in all: rough, for a smoke run). {@code --quiet}
+ * [pool] [ratelimit] [--quick] [--quiet] [--accuracy-seconds=N]}; no suite named runs all five, in that order
+ * (about 14 minutes with the benchmarks' own settings: handoff 80 s, loop 3 shapes × 4 loops × 2 forks × 8 s ≈
+ * 200 s, sleepers about 30 s, pool about 3 minutes, ratelimit about 5 minutes on a busy machine). {@code --quick}
+ * runs 1 fork and a few short iterations of each (a few minutes in all: rough, for a smoke run). {@code --quiet}
  * hides JMH's progress output.
  */
 public final class BenchMain {
