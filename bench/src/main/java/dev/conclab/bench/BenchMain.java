@@ -12,6 +12,7 @@ import dev.conclab.bench.queues.HandoffBenchmark;
 import dev.conclab.bench.ratelimit.AdmissionAccuracy;
 import dev.conclab.bench.ratelimit.RateLimitBenchmark;
 import dev.conclab.bench.ratelimit.RateLimitReport;
+import dev.conclab.bench.ratelimit.SlowestCall;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -51,15 +52,16 @@ import java.util.concurrent.ExecutionException;
  *       {@link WorkerStartup worker start-up} with the pool's JVM options and others;</li>
  *   <li>{@code ratelimit}: {@link RateLimitBenchmark}, {@code tryAcquire} throughput of one shared limiter on the
  *       admitted and rejected paths, 1 and 2 threads, as a ratio to the fastest of Bucket4j, Guava and
- *       Resilience4j; then {@link AdmissionAccuracy} over a real-time run of {@code --accuracy-seconds} (30 by
+ *       Resilience4j; then {@link SlowestCall}, the tail of single calls under 2-thread contention beside Bucket4j;
+ *       then {@link AdmissionAccuracy} over a real-time run of {@code --accuracy-seconds} (30 by
  *       default, 3 with {@code --quick}).</li>
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
- * [pool] [--quick] [--quiet]}; no suite named runs all four, in that order (about 9 minutes with the benchmarks'
- * own settings: handoff 80 s, loop 3 shapes × 4 loops × 2 forks × 8 s ≈ 200 s, sleepers about 30 s, pool about
- * 3 minutes). {@code --quick}
- * runs 1 fork and a few short iterations of each (about a minute in all: rough, for a smoke run). {@code --quiet}
+ * [pool] [ratelimit] [--quick] [--quiet] [--accuracy-seconds=N]}; no suite named runs all five, in that order
+ * (about 14 minutes with the benchmarks' own settings: handoff 80 s, loop 3 shapes × 4 loops × 2 forks × 8 s ≈
+ * 200 s, sleepers about 30 s, pool about 3 minutes, ratelimit about 5 minutes on a busy machine). {@code --quick}
+ * runs 1 fork and a few short iterations of each (a few minutes in all: rough, for a smoke run). {@code --quiet}
  * hides JMH's progress output.
  */
 public final class BenchMain {
@@ -161,9 +163,14 @@ public final class BenchMain {
                     quickThroughput(options);
                 }
                 RateLimitReport.print(RateLimitReport.rates(new Runner(options.build()).run()), machine(), out);
+                out.println("load average after the JMH runs: " + SlowestCall.loadAverage());
+                int calls = quick ? 200_000 : 2_000_000;
+                int rounds = quick ? 2 : 7;
+                SlowestCall.print(SlowestCall.measure(calls, rounds), calls, rounds, machine(), out);
                 int seconds = accuracySeconds > 0 ? accuracySeconds : quick ? 3 : 30;
                 var outcome = AdmissionAccuracy.measure(ACCURACY_RATE, ACCURACY_BURST, Duration.ofSeconds(seconds), 2);
                 AdmissionAccuracy.print(outcome, ACCURACY_RATE, ACCURACY_BURST, 2, machine(), out);
+                out.println("load average after the accuracy run: " + SlowestCall.loadAverage());
             }
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }

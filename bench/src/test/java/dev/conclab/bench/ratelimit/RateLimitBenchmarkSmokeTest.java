@@ -59,4 +59,16 @@ class RateLimitBenchmarkSmokeTest {
         assertThat(outcome.overBudget()).isZero();
         assertThat(outcome.error()).isBetween(-0.05, 0.01);   // generous: a shared machine may starve the callers
     }
+
+    @Test
+    void slowestCallReportsATailForEveryPathAndLimiter() throws Exception {
+        var tails = SlowestCall.measure(2_000, 1);
+        assertThat(tails).containsOnlyKeys("admitted", "rejected");
+        assertThat(tails.values()).allSatisfy(byLimiter -> assertThat(byLimiter)
+                .containsOnlyKeys(SlowestCall.LIMITERS).allSatisfy((k, t) -> assertThat(t.max())
+                        .isGreaterThanOrEqualTo(t.p9999()).isGreaterThanOrEqualTo(t.p999()).isPositive()));
+        var bytes = new ByteArrayOutputStream();
+        SlowestCall.print(tails, 2_000, 1, BenchMain.machine(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("load average").contains("max vs bucket4j");
+    }
 }

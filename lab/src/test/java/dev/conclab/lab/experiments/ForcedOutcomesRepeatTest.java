@@ -46,7 +46,8 @@ class ForcedOutcomesRepeatTest {
             new Forced("manual-worker-pool", Map.of()),
             new Forced("cross-process-queue", Map.of("items", "100")),
             new Forced("process-pool", Map.of()),
-            new Forced("gil-atomicity", Map.of()));
+            new Forced("gil-atomicity", Map.of()),
+            new Forced("rate-limiter", Map.of()));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {

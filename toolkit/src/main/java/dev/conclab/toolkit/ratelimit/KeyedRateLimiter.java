@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -13,11 +14,11 @@ import java.util.function.Supplier;
  * is back at full capacity: evicting it then loses nothing, since a new one starts full. Eviction runs on
  * {@link #evictIdle()} and, amortized, on every {@value #SWEEP_EVERY}-th lookup; a sweep visits every key.
  *
- * <p><b>Thread safety.</b> All methods are thread-safe. Lookups do not lock; eviction removes an entry only if it
- * is still the same idle entry ({@link ConcurrentHashMap#remove(Object, Object)}). A caller that looked a limiter
- * up just before it was evicted still uses the evicted one: the key then has two full buckets for that instant, so
- * a key can see at most {@code 2 × capacity} at the instant of an eviction, and only after being idle for
- * {@code idleTimeout}. Choose {@code idleTimeout} well above the refill time to make that moot.
+ * <p><b>Thread safety.</b> All methods are thread-safe. Lookups do not lock. Eviction never lets a key admit more
+ * than one limiter's capacity at an instant: inside the map's {@code compute} for the key it <em>retires</em> the
+ * limiter, atomically with checking that nobody waits and that it is full, and removes it. A caller that looked the
+ * limiter up before the eviction (or holds one from {@link #forKey}) and calls it afterwards is forwarded to the
+ * key's live limiter, so the evicted limiter's full bucket is never spent beside the new one's.
  *
  * <p>Blocking, ordering, interruption and cancellation are those of the per-key {@link RateLimiter}: FIFO per key,
  * independent across keys.
@@ -32,7 +33,7 @@ public final class KeyedRateLimiter<K> {
     private final Supplier<? extends RateLimiter> factory;
     private final Ticker ticker;
     private final long idleNanos;
-    private final java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger lookups = new AtomicInteger();
 
     private static final class Entry {
         final RateLimiter limiter;
@@ -61,7 +62,11 @@ public final class KeyedRateLimiter<K> {
         this.idleNanos = idleTimeout.toNanos();
     }
 
-    /** The limiter for {@code key}, created if absent; marks the key as used now. */
+    /**
+     * The limiter for {@code key}, created if absent; marks the key as used now. The limiter stays valid after
+     * the key is evicted: its calls then go to the key's live limiter (and {@link RateLimiter#availablePermits()}
+     * reports that one's).
+     */
     public RateLimiter forKey(K key) {
         Objects.requireNonNull(key, "key");
         long now = ticker.read();
@@ -101,10 +106,21 @@ public final class KeyedRateLimiter<K> {
         int removed = 0;
         for (var e : limiters.entrySet()) {
             Entry entry = e.getValue();
-            RateLimiter limiter = entry.limiter;
-            if (now - entry.lastUsed >= idleNanos && limiter.queueLength() == 0
-                    && limiter.availablePermits() >= limiter.capacity() && limiters.remove(e.getKey(), entry)) {
-                removed++;
+            K key = e.getKey();
+            if (now - entry.lastUsed >= idleNanos && entry.limiter.queueLength() == 0) {
+                boolean[] retired = {false};
+                // inside compute: a lookup of this key waits for the removal, so the successor is a new limiter
+                limiters.computeIfPresent(key, (k, current) -> {
+                    if (current == entry && now - entry.lastUsed >= idleNanos
+                            && ((QueuedLimiter) entry.limiter).retireIfIdle(() -> forKey(k))) {
+                        retired[0] = true;
+                        return null;
+                    }
+                    return current;
+                });
+                if (retired[0]) {
+                    removed++;
+                }
             }
         }
         return removed;

@@ -7,11 +7,17 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * The waiting half shared by both policies: a FIFO queue of blocking and asynchronous waiters under a
  * {@link ReentrantLock}, served by one pump thread while the queue is not empty. Subclasses supply the admission
  * policy: {@link #tryTake} (lock-free or optimistic, writing only when it admits) and {@link #nanosUntil}.
+ *
+ * <p><b>Retirement.</b> {@link KeyedRateLimiter} evicts a key's limiter by {@link #retireIfIdle retiring} it: only
+ * when nobody waits and the policy is full, the policy is atomically {@link #seal sealed} so that it admits nothing
+ * ever again, and every later call (from a caller still holding it) is forwarded to the key's live limiter. An
+ * evicted limiter therefore never adds a second burst beside the new one.
  */
 abstract sealed class QueuedLimiter permits TokenBucketLimiter, SlidingWindowLimiter {
 
@@ -21,6 +27,8 @@ abstract sealed class QueuedLimiter permits TokenBucketLimiter, SlidingWindowLim
     private Thread pump;                                          // guarded by lock; null when not running
     /** The queue's size, readable without the lock so that tryAcquire refuses to barge without writing. */
     private volatile int queued;
+    /** Where calls go once this limiter is retired: written before {@link #seal}, so a sealed reader sees it. */
+    private volatile Supplier<? extends RateLimiter> successor;
 
     QueuedLimiter(Ticker ticker) {
         this.ticker = Objects.requireNonNull(ticker, "ticker");
@@ -35,9 +43,50 @@ abstract sealed class QueuedLimiter permits TokenBucketLimiter, SlidingWindowLim
     /** How long after {@code now} {@code permits} would be available if nobody else took any (0 if now). */
     abstract long nanosUntil(int permits, long now);
 
+    /**
+     * If the policy is full at this instant (evicting it loses nothing), makes it refuse every later
+     * {@link #tryTake} atomically with that check, and returns {@code true}; otherwise changes nothing.
+     */
+    abstract boolean seal();
+
+    /** Whether {@link #seal} succeeded: then every refusal is the seal's, and calls go to the successor. */
+    abstract boolean sealed();
+
     public final boolean tryAcquire(int permits) {
         checkPermits(permits);
-        return queued == 0 && tryTake(permits, ticker.read());
+        if (queued == 0 && tryTake(permits, ticker.read())) {
+            return true;
+        }
+        return sealed() && successor().tryAcquire(permits);    // a refusal reads one more field, writes nothing
+    }
+
+    /**
+     * Retires this limiter if nobody waits on it and its policy is full: afterwards it admits nothing itself and
+     * forwards every call to {@code successor.get()}. Called by {@link KeyedRateLimiter} inside the map's
+     * {@code compute} for the key, so that the successor lookup finds the key absent and makes a fresh limiter.
+     *
+     * @return whether it was retired
+     */
+    final boolean retireIfIdle(Supplier<? extends RateLimiter> successor) {
+        lock.lock();
+        try {
+            if (!queue.isEmpty() || this.successor != null) {
+                return false;
+            }
+            this.successor = successor;   // first: a caller that sees the seal must find the successor
+            if (seal()) {
+                return true;
+            }
+            this.successor = null;        // nobody saw it: nobody could see a seal that did not happen
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The live limiter a retired one forwards to; only called once {@link #sealed()} returned {@code true}. */
+    final RateLimiter successor() {
+        return successor.get();
     }
 
     public final void acquire(int permits) throws InterruptedException {
@@ -49,6 +98,10 @@ abstract sealed class QueuedLimiter permits TokenBucketLimiter, SlidingWindowLim
             return;
         }
         Waiter waiter = enqueue(new Waiter(permits, Thread.currentThread(), null));
+        if (waiter == null) {
+            successor().acquire(permits);
+            return;
+        }
         while (true) {
             LockSupport.park(this);
             lock.lock();
@@ -73,7 +126,7 @@ abstract sealed class QueuedLimiter permits TokenBucketLimiter, SlidingWindowLim
         }
         var future = new PermitFuture();
         future.waiter = enqueue(new Waiter(permits, null, future));
-        return future;
+        return future.waiter == null ? successor().acquireAsync(permits) : future;
     }
 
     public final int queueLength() {
@@ -90,9 +143,13 @@ abstract sealed class QueuedLimiter permits TokenBucketLimiter, SlidingWindowLim
         }
     }
 
+    /** Queues {@code waiter}, or returns {@code null} if this limiter is retired (the caller goes elsewhere). */
     private Waiter enqueue(Waiter waiter) {
         lock.lock();
         try {
+            if (sealed()) {
+                return null;
+            }
             queue.addLast(waiter);
             queued = queue.size();
             if (pump == null) {

@@ -27,6 +27,7 @@ public final class SlidingWindowLimiter extends QueuedLimiter implements RateLim
     private final long[] times;  // times[i % limit] = admission time of permit i; written under the write lock
     private long count;          // permits admitted so far; written under the write lock
     private long last;           // the latest admission time, to keep the log ordered under a racy ticker
+    private volatile boolean isSealed; // set once under the write lock: retired, admits nothing
 
     SlidingWindowLimiter(int limit, Duration window, Ticker ticker) {
         super(ticker);
@@ -57,7 +58,7 @@ public final class SlidingWindowLimiter extends QueuedLimiter implements RateLim
         long stamp = stamped.writeLock();
         try {
             long at = Math.max(now, last);
-            if (!fits(permits, at, count)) {
+            if (isSealed || !fits(permits, at, count)) {
                 return false;
             }
             for (int i = 0; i < permits; i++) {
@@ -78,6 +79,26 @@ public final class SlidingWindowLimiter extends QueuedLimiter implements RateLim
     }
 
     @Override
+    boolean seal() {
+        long now = ticker.read();
+        long stamp = stamped.writeLock();
+        try {
+            if (isSealed || (count > 0 && now - times[(int) ((count - 1) % limit)] < windowNanos)) {
+                return false;                       // some permit still counts in the window
+            }
+            isSealed = true;
+            return true;
+        } finally {
+            stamped.unlockWrite(stamp);
+        }
+    }
+
+    @Override
+    boolean sealed() {
+        return isSealed;
+    }
+
+    @Override
     long nanosUntil(int permits, long now) {
         long stamp = stamped.readLock();
         try {
@@ -90,6 +111,9 @@ public final class SlidingWindowLimiter extends QueuedLimiter implements RateLim
 
     @Override
     public long availablePermits() {
+        if (isSealed) {
+            return successor().availablePermits();
+        }
         long now = ticker.read();
         long stamp = stamped.readLock();
         try {

@@ -26,6 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class TokenBucketLimiter extends QueuedLimiter implements RateLimiter {
 
     private static final double MAX_RATE = 1e9;
+    /** The value of {@code tat} once sealed (retired by {@link KeyedRateLimiter}); never a schedule reached. */
+    private static final long SEALED = Long.MIN_VALUE;
 
     private final long interval;
     private final int burst;
@@ -53,7 +55,7 @@ public final class TokenBucketLimiter extends QueuedLimiter implements RateLimit
         while (true) {
             long current = tat.get();
             long next = (current - now > 0 ? current : now) + cost;
-            if (next - now > capacityNanos) {
+            if (next - now > capacityNanos || current == SEALED) {
                 return false;                       // refused: nothing written
             }
             if (tat.compareAndSet(current, next)) {
@@ -70,8 +72,30 @@ public final class TokenBucketLimiter extends QueuedLimiter implements RateLimit
     }
 
     @Override
+    boolean seal() {
+        while (true) {
+            long current = tat.get();
+            if (current == SEALED || current - ticker.read() > 0) {
+                return false;                       // not full: some permits are still being paid for
+            }
+            if (tat.compareAndSet(current, SEALED)) {
+                return true;
+            }
+        }
+    }
+
+    @Override
+    boolean sealed() {
+        return tat.get() == SEALED;
+    }
+
+    @Override
     public long availablePermits() {
-        long debt = tat.get() - ticker.read();
+        long current = tat.get();
+        if (current == SEALED) {
+            return successor().availablePermits();
+        }
+        long debt = current - ticker.read();
         return debt <= 0 ? burst : (capacityNanos - debt) / interval;
     }
 

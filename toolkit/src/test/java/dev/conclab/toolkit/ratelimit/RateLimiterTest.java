@@ -361,4 +361,80 @@ class RateLimiterTest {
         assertThat(keyed.evictIdle()).isZero();
         assertThat(keyed.tryAcquire("slow", 1)).as("eviction must not hand out a fresh bucket").isFalse();
     }
+
+    /**
+     * The eviction race, forced: a caller looks a key's limiter up, is held (latch) while the key is evicted and a
+     * new limiter for it spends the whole burst, then spends its own. Before retirement the held limiter was a
+     * second full bucket: 2 × burst admitted at one instant. Now it forwards to the live one and gets nothing.
+     */
+    @Test
+    void aLimiterHeldAcrossItsEvictionNeverAdmitsASecondBurst() throws Exception {
+        var keyed = new KeyedRateLimiter<String>(() -> RateLimiter.tokenBucket(1, 5, clock), Duration.ofSeconds(1),
+                clock);
+        var looked = new CountDownLatch(1);
+        var go = new CountDownLatch(1);
+        var heldAdmitted = new AtomicInteger();
+        Thread holder = Thread.ofPlatform().start(() -> {
+            RateLimiter held = keyed.forKey("k");
+            looked.countDown();
+            try {
+                go.await();
+            } catch (InterruptedException e) {
+                return;
+            }
+            heldAdmitted.set(drain(held));
+        });
+        assertThat(looked.await(10, TimeUnit.SECONDS)).isTrue();
+        clock.advance(Duration.ofSeconds(2));                     // idle and full
+        assertThat(keyed.evictIdle()).isEqualTo(1);
+        int liveAdmitted = 0;
+        while (keyed.tryAcquire("k", 1)) {
+            liveAdmitted++;
+        }
+        go.countDown();
+        holder.join();
+        assertThat(liveAdmitted + heldAdmitted.get()).as("permits admitted for one key at one instant")
+                .isEqualTo(5);
+        assertThat(heldAdmitted.get()).isZero();
+    }
+
+    @Test
+    void aRetiredLimiterForwardsEveryCallToTheLiveOne() throws Exception {
+        for (var kind : List.of("bucket", "window")) {
+            var keyed = new KeyedRateLimiter<String>(() -> kind.equals("bucket") ? RateLimiter.tokenBucket(1, 2, clock)
+                    : RateLimiter.slidingWindow(2, Duration.ofSeconds(2), clock), Duration.ofSeconds(1), clock);
+            RateLimiter stale = keyed.forKey("k");
+            clock.advance(Duration.ofSeconds(5));
+            assertThat(keyed.evictIdle()).as(kind).isEqualTo(1);
+            assertThat(stale.tryAcquire()).as(kind).isTrue();       // forwarded: the live limiter is made now
+            assertThat(keyed.size()).as(kind).isEqualTo(1);
+            RateLimiter live = keyed.forKey("k");
+            assertThat(live).isNotSameAs(stale);
+            assertThat(live.availablePermits()).as(kind).isEqualTo(1);
+            assertThat(stale.availablePermits()).as(kind).isEqualTo(1);
+            assertThat(stale.acquireAsync(1)).as(kind).isCompleted();
+            var pending = stale.acquireAsync(1);                    // waits on the live limiter, FIFO there
+            assertThat(pending).isNotDone();
+            assertThat(live.queueLength()).as(kind).isEqualTo(1);
+            clock.advance(Duration.ofSeconds(2));
+            pending.get(10, TimeUnit.SECONDS);
+            assertThat(live.queueLength()).isZero();
+        }
+    }
+
+    @Test
+    void aLimiterWithAWaiterOrNotFullIsNotRetired() {
+        var keyed = new KeyedRateLimiter<String>(() -> RateLimiter.tokenBucket(1, 1, clock), Duration.ofSeconds(1),
+                clock);
+        RateLimiter limiter = keyed.forKey("k");
+        assertThat(limiter.tryAcquire()).isTrue();
+        var waiter = limiter.acquireAsync(1);
+        clock.advance(Duration.ofMillis(999));
+        assertThat(((QueuedLimiter) limiter).retireIfIdle(() -> limiter)).as("a waiter is queued").isFalse();
+        waiter.cancel(false);
+        assertThat(((QueuedLimiter) limiter).retireIfIdle(() -> limiter)).as("not full yet").isFalse();
+        clock.advance(Duration.ofMillis(1));
+        assertThat(keyed.evictIdle()).isEqualTo(1);
+        assertThat(keyed.size()).isZero();
+    }
 }
