@@ -80,12 +80,13 @@ public final class Crawl implements AutoCloseable {
     }
 
     /**
-     * Starts a crawl from {@code seeds} with a per-host {@link IntervalHostLimiter} at the config's rate.
+     * Starts a crawl from {@code seeds}, polite through {@link HostRateLimiter#perHost HostRateLimiter.perHost(rate,
+     * 1)} at the config's per-host rate (burst 1: requests to a host strictly spaced).
      *
      * @throws IllegalArgumentException when no seed is a valid http(s) URL (the message names the bad ones)
      */
     public static Crawl start(CrawlConfig config, List<String> seeds) {
-        return start(config, new IntervalHostLimiter(config.perHostRate()), seeds);
+        return start(config, HostRateLimiter.perHost(config.perHostRate(), 1), seeds);
     }
 
     /** Starts a crawl with the given politeness limiter. */
