@@ -53,6 +53,9 @@ import java.util.concurrent.ExecutionException;
  *       admitted and rejected paths, 1 and 2 threads, as a ratio to the fastest of Bucket4j, Guava and
  *       Resilience4j; then {@link AdmissionAccuracy} over a real-time run of {@code --accuracy-seconds} (30 by
  *       default, 3 with {@code --quick}).</li>
+ *   <li>{@code crawl}: {@link dev.conclab.bench.crawl.CrawlBench}, the crawler against its local test site: the site
+ *       alone under wrk, a 10,000-page crawl at 50 ms latency against the ideal with the crawler's CPU per page, and
+ *       zero-latency pages per second for the three fetch models, each with the load average.</li>
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
@@ -65,7 +68,7 @@ import java.util.concurrent.ExecutionException;
 public final class BenchMain {
 
     /** The suites, in the order they run when none is named. */
-    static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit");
+    static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit", "crawl");
 
     private static final int FOOTPRINT_SLEEPERS = 10_000;
     private static final double ACCURACY_RATE = 10_000;
@@ -165,6 +168,7 @@ public final class BenchMain {
                 var outcome = AdmissionAccuracy.measure(ACCURACY_RATE, ACCURACY_BURST, Duration.ofSeconds(seconds), 2);
                 AdmissionAccuracy.print(outcome, ACCURACY_RATE, ACCURACY_BURST, 2, machine(), out);
             }
+            case "crawl" -> dev.conclab.bench.crawl.CrawlBench.runAndPrint(quick, machine(), out);
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }
     }

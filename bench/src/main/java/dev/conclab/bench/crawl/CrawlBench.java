@@ -59,6 +59,11 @@ public final class CrawlBench {
             return new Settings(20_000, 10_000, Duration.ofMillis(50), 100, 10_000, 3, Duration.ofSeconds(5));
         }
 
+        /** {@code --quick}: a rough run of a few seconds per figure. */
+        public static Settings quick() {
+            return new Settings(5_000, 2_000, Duration.ofMillis(50), 100, 3_000, 1, Duration.ofSeconds(2));
+        }
+
         /** A smoke run: small and short. */
         public static Settings tiny() {
             return new Settings(400, 200, Duration.ofMillis(5), 20, 300, 1, Duration.ofSeconds(1));
@@ -79,6 +84,10 @@ public final class CrawlBench {
     public static List<Figure> run(Settings s, PrintStream progress) throws Exception {
         List<Figure> figures = new ArrayList<>();
         figures.add(siteAlone(s, progress));
+        progress.println("  warm-up (not counted):");
+        for (ModelKind model : ModelKind.values()) {
+            zeroLatency(s, model, true, progress); // JIT the crawler, the client and the site before measuring
+        }
         for (ModelKind model : ModelKind.values()) {
             figures.addAll(latencyCrawl(s, model, progress));
         }
@@ -268,10 +277,19 @@ public final class CrawlBench {
         }
     }
 
+    /** BenchMain's entry: the sizes, or {@link Settings#quick()}; the table goes to {@code out}. */
+    public static void runAndPrint(boolean quick, String machine, PrintStream out) throws InterruptedException {
+        try {
+            print(run(quick ? Settings.quick() : Settings.full(), out), machine, out);
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("the crawl suite failed: " + e, e);
+        }
+    }
+
     /** Runs the suite with the sizes ({@code --quick}: the tiny ones) and prints the table. */
     public static void main(String[] args) throws Exception {
-        boolean quick = List.of(args).contains("--quick");
-        List<Figure> figures = run(quick ? Settings.tiny() : Settings.full(), System.out);
-        print(figures, System.getProperty("os.arch"), System.out);
+        runAndPrint(List.of(args).contains("--quick"), dev.conclab.bench.BenchMain.machine(), System.out);
     }
 }

@@ -1,7 +1,6 @@
 package dev.conclab.crawl.crawler;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,23 +9,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * The async model: each fetch is a chain of stages over {@link HttpClient#sendAsync}; waits (politeness, back-off,
+ * The async model: each fetch is a chain of stages over {@link java.net.http.HttpClient#sendAsync}; waits (politeness, back-off,
  * Retry-After) are timer events, so no thread is held by a fetch in flight. The parse runs on the client's executor
  * thread that completed the exchange. Thread-safe.
  */
 final class AsyncFetchModel implements FetchModel {
 
-    private final HttpClient client;
+    private final Clients clients;
     private final HttpFetcher fetcher;
     private final ScheduledThreadPoolExecutor timer;
     private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
 
     AsyncFetchModel(CrawlConfig config, HostRateLimiter limiter, CrawlStats stats) {
-        this.client = Clients.create(config);
+        this.clients = Clients.create(config);
         this.timer = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("crawl-timer").daemon(true)
                 .factory());
         timer.setRemoveOnCancelPolicy(true);
-        this.fetcher = new HttpFetcher(client, config, limiter, stats, timer);
+        this.fetcher = new HttpFetcher(clients.client, config, limiter, stats, timer);
     }
 
     @Override
@@ -46,13 +45,13 @@ final class AsyncFetchModel implements FetchModel {
     public void abort() {
         inFlight.forEach(f -> f.cancel(true));
         timer.shutdownNow();
-        client.shutdownNow();
+        clients.shutdownNow();
     }
 
     @Override
     public void close() {
         timer.shutdown();
-        Clients.close(client);
+        clients.close();
         try {
             timer.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

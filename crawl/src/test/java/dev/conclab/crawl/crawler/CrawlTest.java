@@ -114,16 +114,15 @@ class CrawlTest {
                 Duration.ofMillis(40)), "/page/0");
         assertThat(s.fetched()).isEqualTo(pageUris(reachable(Integer.MAX_VALUE)));
         assertThat(s.throttled()).isPositive();
-        // After each 429 the client waited its Retry-After (1 s) before asking that host again.
+        // After each 429 the client waited its Retry-After (1 s) before asking that host again. Requests already sent
+        // when the 429 left the site may still arrive just after it (more so on a loaded machine): the window checked
+        // starts 250 ms after the 429; a client ignoring Retry-After retries within its 5-40 ms back-off.
         List<RequestLog.Hit> hits = site.log().hits();
         for (int i = 0; i < hits.size(); i++) {
             if (hits.get(i).status() == 429) {
                 long at = hits.get(i).nanos();
-                long firstAfterPause = hits.stream().filter(h -> h.nanos() > at + 50_000_000L).findFirst()
-                        .map(RequestLog.Hit::nanos).orElse(Long.MAX_VALUE);
-                assertThat(hits.stream().filter(h -> h.nanos() > at + 50_000_000L
-                        && h.nanos() < at + 900_000_000L)).as("requests within the Retry-After of a 429").isEmpty();
-                assertThat(firstAfterPause).isGreaterThan(at);
+                assertThat(hits.stream().filter(h -> h.nanos() > at + 250_000_000L
+                        && h.nanos() < at + 950_000_000L)).as("requests within the Retry-After of a 429").isEmpty();
             }
         }
     }
@@ -143,8 +142,8 @@ class CrawlTest {
         assertThat(s.stopped()).isTrue();
         assertThat(s.pages()).isBetween(20L, 1000L);
         List<String> left = Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> !before.contains(t) && t.isAlive() && t.getName().startsWith("crawl")
-                        || t.getName().startsWith("HttpClient"))
+                .filter(t -> !before.contains(t) && t.isAlive() && (t.getName().startsWith("crawl")
+                        || t.getName().startsWith("HttpClient")))
                 .map(Thread::getName).toList();
         assertThat(left).isEmpty();
     }
