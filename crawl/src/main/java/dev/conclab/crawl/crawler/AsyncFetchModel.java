@@ -4,20 +4,27 @@ import java.net.URI;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
  * The async model: each fetch is a chain of stages over {@link java.net.http.HttpClient#sendAsync}; waits (politeness, back-off,
- * Retry-After) are timer events, so no thread is held by a fetch in flight. The parse runs on the client's executor
- * thread that completed the exchange. Thread-safe.
+ * Retry-After) are timer events, so no thread is held by a fetch in flight. The parse runs on a pool of one thread
+ * per core. Thread-safe.
  */
 final class AsyncFetchModel implements FetchModel {
 
     private final Clients clients;
     private final HttpFetcher fetcher;
     private final ScheduledThreadPoolExecutor timer;
+    /**
+     * Where pages are parsed. Not the thread that completes the exchange: the JDK client hands completions to the
+     * common pool, whose parallelism is cores − 1 (one thread on two cores), which serialized every parse.
+     */
+    private final ThreadPoolExecutor parsers;
     private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
 
     AsyncFetchModel(CrawlConfig config, HostRateLimiter limiter, CrawlStats stats) {
@@ -26,6 +33,9 @@ final class AsyncFetchModel implements FetchModel {
                 .factory());
         timer.setRemoveOnCancelPolicy(true);
         this.fetcher = new HttpFetcher(clients.client, config, limiter, stats, timer);
+        int n = Runtime.getRuntime().availableProcessors();
+        this.parsers = new ThreadPoolExecutor(n, n, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                Thread.ofPlatform().name("crawl-parse-", 0).daemon(true).factory());
     }
 
     @Override
@@ -38,22 +48,25 @@ final class AsyncFetchModel implements FetchModel {
         CompletableFuture<FetchResult> exchange = fetcher.fetchAsync(uri);
         inFlight.add(exchange);
         exchange.whenComplete((r, e) -> inFlight.remove(exchange));
-        return exchange.thenApply(andThen);
+        return exchange.thenApplyAsync(andThen, parsers);
     }
 
     @Override
     public void abort() {
         inFlight.forEach(f -> f.cancel(true));
         timer.shutdownNow();
+        parsers.shutdownNow();
         clients.shutdownNow();
     }
 
     @Override
     public void close() {
         timer.shutdown();
+        parsers.shutdown();
         clients.close();
         try {
             timer.awaitTermination(5, TimeUnit.SECONDS);
+            parsers.awaitTermination(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -284,7 +284,10 @@ public final class Crawl implements AutoCloseable {
         // than the parse of a small page.
         Document doc = Jsoup.parse(new String(page.body(), StandardCharsets.UTF_8), page.finalUri().toString());
         List<Task> out = new ArrayList<>();
-        for (Element a : doc.select("a[href]")) {
+        for (Element a : doc.getElementsByTag("a")) {   // not select("a[href]"): no CSS query to parse per page
+            if (!a.hasAttr("href")) {
+                continue;
+            }
             stats.links.increment();
             switch (UrlNormalizer.normalize(page.finalUri(), a.attr("href"))) {
                 case UrlNormalizer.Rejected r -> stats.error(r.kind());
