@@ -11,9 +11,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * The async model: each fetch is a chain of stages over {@link java.net.http.HttpClient#sendAsync}; waits (politeness, back-off,
- * Retry-After) are timer events, so no thread is held by a fetch in flight. The parse runs on a pool of one thread
- * per core. Thread-safe.
+ * The async model: each fetch is a chain of stages over {@link java.net.http.HttpClient#sendAsync}; waits
+ * (politeness, back-off, Retry-After) are timer events or pending futures, so no thread is held by a fetch in flight.
+ * The parse runs on a pool of one thread per core. Thread-safe.
  */
 final class AsyncFetchModel implements FetchModel {
 

@@ -52,8 +52,9 @@ public final class Crawl implements AutoCloseable {
     private final Condition changed = lock.newCondition();
     private final PriorityQueue<Task> frontier = new PriorityQueue<>(
             Comparator.comparingInt(Task::depth).thenComparingLong(Task::seq));
-    private final Map<URI, Integer> queuedDepth = new HashMap<>();
-    private final Set<URI> seen = new HashSet<>();
+    // Keyed by the normalized URL's string: its hash is cached and cheap, a URI's is recomputed case-insensitively.
+    private final Map<String, Integer> queuedDepth = new HashMap<>();
+    private final Set<String> seen = new HashSet<>();
     private final Set<URI> fetched = ConcurrentHashMap.newKeySet();
     private final Set<CompletableFuture<?>> running = ConcurrentHashMap.newKeySet();
     private long seq;
@@ -216,9 +217,10 @@ public final class Crawl implements AutoCloseable {
     private Task nextTask() {
         Task t;
         while ((t = frontier.poll()) != null) {
-            Integer depth = queuedDepth.get(t.uri());
+            String key = t.uri().toString();
+            Integer depth = queuedDepth.get(key);
             if (depth != null && depth == t.depth()) {
-                queuedDepth.remove(t.uri());
+                queuedDepth.remove(key);
                 return t;
             }
         }
@@ -246,13 +248,14 @@ public final class Crawl implements AutoCloseable {
         if (depth > config.maxDepth()) {
             return;
         }
-        if (seen.add(uri)) {
-            queuedDepth.put(uri, depth);
+        String key = uri.toString();
+        if (seen.add(key)) {
+            queuedDepth.put(key, depth);
             frontier.add(new Task(uri, depth, seq++));
         } else {
-            Integer queued = queuedDepth.get(uri);
+            Integer queued = queuedDepth.get(key);
             if (queued != null && depth < queued) {
-                queuedDepth.put(uri, depth);
+                queuedDepth.put(key, depth);
                 frontier.add(new Task(uri, depth, seq++));
             }
         }

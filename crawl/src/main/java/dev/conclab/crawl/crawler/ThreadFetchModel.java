@@ -9,8 +9,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * The blocking models: each fetch runs start to finish on one thread ({@link java.net.http.HttpClient#send}, sleeps for politeness
- * and back-off) — a fixed pool of platform threads, or one virtual thread per fetch. Thread-safe.
+ * The blocking models: each fetch runs start to finish on one thread ({@link java.net.http.HttpClient#send}, parked
+ * for politeness and back-off) — a fixed pool of platform threads, or one virtual thread per fetch. Thread-safe.
  */
 final class ThreadFetchModel implements FetchModel {
 
