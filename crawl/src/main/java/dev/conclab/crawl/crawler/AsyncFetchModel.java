@@ -25,17 +25,18 @@ final class AsyncFetchModel implements FetchModel {
      * common pool, whose parallelism is cores − 1 (one thread on two cores), which serialized every parse.
      */
     private final ThreadPoolExecutor parsers;
+    private final OwnedThreads threads = new OwnedThreads("crawl-timer-");
+    private final OwnedThreads parseThreads = new OwnedThreads("crawl-parse-");
     private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
 
     AsyncFetchModel(CrawlConfig config, HostRateLimiter limiter, CrawlStats stats) {
         this.clients = Clients.create(config);
-        this.timer = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("crawl-timer").daemon(true)
-                .factory());
+        this.timer = new ScheduledThreadPoolExecutor(1, threads);
         timer.setRemoveOnCancelPolicy(true);
         this.fetcher = new HttpFetcher(clients.client, config, limiter, stats, timer);
         int n = Runtime.getRuntime().availableProcessors();
         this.parsers = new ThreadPoolExecutor(n, n, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                Thread.ofPlatform().name("crawl-parse-", 0).daemon(true).factory());
+                parseThreads);
     }
 
     @Override
@@ -67,6 +68,8 @@ final class AsyncFetchModel implements FetchModel {
         try {
             timer.awaitTermination(5, TimeUnit.SECONDS);
             parsers.awaitTermination(30, TimeUnit.SECONDS);
+            threads.joinAll(java.time.Duration.ofSeconds(5));
+            parseThreads.joinAll(java.time.Duration.ofSeconds(5));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

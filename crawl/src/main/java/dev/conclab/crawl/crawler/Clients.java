@@ -2,8 +2,6 @@ package dev.conclab.crawl.crawler;
 
 import java.net.http.HttpClient;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -22,19 +20,13 @@ final class Clients implements AutoCloseable {
 
     final HttpClient client;
     private final ExecutorService executor;
-    private final List<Thread> threads = new CopyOnWriteArrayList<>();
+    private final OwnedThreads threads;
 
     private Clients(CrawlConfig config) {
-        int id = IDS.incrementAndGet();
-        AtomicInteger n = new AtomicInteger();
-        // A cached pool, as the client's default: completions (and the async model's parses) run here.
+        this.threads = new OwnedThreads("crawl-http-" + IDS.incrementAndGet() + "-");
+        // A cached pool, as the client's default: the client's own completions run here.
         this.executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                r -> {
-                    Thread t = Thread.ofPlatform().name("crawl-http-" + id + "-" + n.getAndIncrement()).daemon(true)
-                            .unstarted(r);
-                    threads.add(t);
-                    return t;
-                });
+                threads);
         this.client = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER)   // the crawler follows them, to count and limit them
@@ -67,15 +59,9 @@ final class Clients implements AutoCloseable {
             interrupted = true;
         }
         executor.shutdown();
-        for (Thread t : threads) {
-            try {
-                if (!t.join(Duration.ofSeconds(5))) {
-                    executor.shutdownNow();
-                    t.join(Duration.ofSeconds(5));
-                }
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
+        if (!threads.joinAll(Duration.ofSeconds(10))) {
+            executor.shutdownNow();
+            threads.joinAll(Duration.ofSeconds(5));
         }
         if (interrupted) {
             Thread.currentThread().interrupt();

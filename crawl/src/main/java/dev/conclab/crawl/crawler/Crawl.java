@@ -131,7 +131,9 @@ public final class Crawl implements AutoCloseable {
     /** Waits for the crawl to end (every thread it started has ended by then) and returns its summary. */
     public CrawlSummary await() throws InterruptedException {
         try {
-            return done.get();
+            CrawlSummary summary = done.get();
+            dispatcher.join(); // it completes the summary just before it ends
+            return summary;
         } catch (ExecutionException e) {
             throw new IllegalStateException("the crawl failed: " + e.getCause(), e.getCause());
         }
@@ -140,7 +142,9 @@ public final class Crawl implements AutoCloseable {
     /** As {@link #await()}, giving up after {@code timeout}. */
     public CrawlSummary await(Duration timeout) throws InterruptedException, TimeoutException {
         try {
-            return done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            CrawlSummary summary = done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            dispatcher.join(); // it completes the summary just before it ends
+            return summary;
         } catch (ExecutionException e) {
             throw new IllegalStateException("the crawl failed: " + e.getCause(), e.getCause());
         }

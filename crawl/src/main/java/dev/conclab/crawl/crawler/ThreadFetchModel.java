@@ -18,6 +18,7 @@ final class ThreadFetchModel implements FetchModel {
     private final Clients clients;
     private final HttpFetcher fetcher;
     private final ExecutorService threads;
+    private final OwnedThreads platformThreads = new OwnedThreads("crawl-p-");
 
     ThreadFetchModel(ModelKind kind, CrawlConfig config, HostRateLimiter limiter, CrawlStats stats) {
         if (kind == ModelKind.ASYNC) {
@@ -27,8 +28,7 @@ final class ThreadFetchModel implements FetchModel {
         this.clients = Clients.create(config);
         this.fetcher = new HttpFetcher(clients.client, config, limiter, stats, null);
         this.threads = kind == ModelKind.PLATFORM
-                ? Executors.newFixedThreadPool(config.concurrency(), Thread.ofPlatform().name("crawl-p-", 0)
-                        .daemon(true).factory())
+                ? Executors.newFixedThreadPool(config.concurrency(), platformThreads)
                 : Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("crawl-v-", 0).factory());
     }
 
@@ -74,6 +74,7 @@ final class ThreadFetchModel implements FetchModel {
             threads.shutdownNow();
             Thread.currentThread().interrupt();
         }
+        platformThreads.joinAll(java.time.Duration.ofSeconds(5));
         clients.close();
     }
 }
