@@ -55,6 +55,9 @@ import java.util.concurrent.ExecutionException;
  *       Resilience4j; then {@link SlowestCall}, the tail of single calls under 2-thread contention beside Bucket4j;
  *       then {@link AdmissionAccuracy} over a real-time run of {@code --accuracy-seconds} (30 by
  *       default, 3 with {@code --quick}).</li>
+ *   <li>{@code crawl}: {@link dev.conclab.bench.crawl.CrawlBench}, the crawler against its local test site: the site
+ *       alone under wrk, a 10,000-page crawl at 50 ms latency against the ideal with the crawler's CPU per page, and
+ *       zero-latency pages per second for the three fetch models, each with the load average.</li>
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
@@ -67,7 +70,7 @@ import java.util.concurrent.ExecutionException;
 public final class BenchMain {
 
     /** The suites, in the order they run when none is named. */
-    static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit");
+    static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit", "crawl");
 
     private static final int FOOTPRINT_SLEEPERS = 10_000;
     private static final double ACCURACY_RATE = 10_000;
@@ -172,6 +175,7 @@ public final class BenchMain {
                 AdmissionAccuracy.print(outcome, ACCURACY_RATE, ACCURACY_BURST, 2, machine(), out);
                 out.println("load average after the accuracy run: " + SlowestCall.loadAverage());
             }
+            case "crawl" -> dev.conclab.bench.crawl.CrawlBench.runAndPrint(quick, machine(), out);
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }
     }

@@ -1,32 +1,42 @@
 package dev.conclab.crawl.crawler;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * The async model: each fetch is a chain of stages over {@link HttpClient#sendAsync}; waits (politeness, back-off,
- * Retry-After) are timer events, so no thread is held by a fetch in flight. The parse runs on the client's executor
- * thread that completed the exchange. Thread-safe.
+ * The async model: each fetch is a chain of stages over {@link java.net.http.HttpClient#sendAsync}; waits
+ * (politeness, back-off, Retry-After) are timer events or pending futures, so no thread is held by a fetch in flight.
+ * The parse runs on a pool of one thread per core. Thread-safe.
  */
 final class AsyncFetchModel implements FetchModel {
 
-    private final HttpClient client;
+    private final Clients clients;
     private final HttpFetcher fetcher;
     private final ScheduledThreadPoolExecutor timer;
+    /**
+     * Where pages are parsed. Not the thread that completes the exchange: the JDK client hands completions to the
+     * common pool, whose parallelism is cores − 1 (one thread on two cores), which serialized every parse.
+     */
+    private final ThreadPoolExecutor parsers;
+    private final OwnedThreads threads = new OwnedThreads("crawl-timer-");
+    private final OwnedThreads parseThreads = new OwnedThreads("crawl-parse-");
     private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
 
     AsyncFetchModel(CrawlConfig config, HostRateLimiter limiter, CrawlStats stats) {
-        this.client = Clients.create(config);
-        this.timer = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("crawl-timer").daemon(true)
-                .factory());
+        this.clients = Clients.create(config);
+        this.timer = new ScheduledThreadPoolExecutor(1, threads);
         timer.setRemoveOnCancelPolicy(true);
-        this.fetcher = new HttpFetcher(client, config, limiter, stats, timer);
+        this.fetcher = new HttpFetcher(clients.client, config, limiter, stats, timer);
+        int n = Runtime.getRuntime().availableProcessors();
+        this.parsers = new ThreadPoolExecutor(n, n, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                parseThreads);
     }
 
     @Override
@@ -39,22 +49,27 @@ final class AsyncFetchModel implements FetchModel {
         CompletableFuture<FetchResult> exchange = fetcher.fetchAsync(uri);
         inFlight.add(exchange);
         exchange.whenComplete((r, e) -> inFlight.remove(exchange));
-        return exchange.thenApply(andThen);
+        return exchange.thenApplyAsync(andThen, parsers);
     }
 
     @Override
     public void abort() {
         inFlight.forEach(f -> f.cancel(true));
         timer.shutdownNow();
-        client.shutdownNow();
+        parsers.shutdownNow();
+        clients.shutdownNow();
     }
 
     @Override
     public void close() {
         timer.shutdown();
-        Clients.close(client);
+        parsers.shutdown();
+        clients.close();
         try {
             timer.awaitTermination(5, TimeUnit.SECONDS);
+            parsers.awaitTermination(30, TimeUnit.SECONDS);
+            threads.joinAll(java.time.Duration.ofSeconds(5));
+            parseThreads.joinAll(java.time.Duration.ofSeconds(5));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

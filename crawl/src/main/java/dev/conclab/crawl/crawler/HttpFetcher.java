@@ -84,7 +84,7 @@ final class HttpFetcher {
             if (!a.robotsFile && config.obeyRobots() && !robotsBlocking(a.current).allows(pathOf(a.current))) {
                 return new FetchResult.Failure(a.start, ErrorKind.ROBOTS_DISALLOWED, a.current.toString(), a.sent);
             }
-            sleepNanos(limiter.reserveNanos(UrlNormalizer.hostKey(a.current)));
+            limiter.acquire(UrlNormalizer.hostKey(a.current)); // admitted now: send at once
             long t0 = System.nanoTime();
             a.sent++;
             Next next;
@@ -146,8 +146,7 @@ final class HttpFetcher {
                 return CompletableFuture.completedFuture((FetchResult) new FetchResult.Failure(
                         a.start, ErrorKind.ROBOTS_DISALLOWED, a.current.toString(), a.sent));
             }
-            long wait = limiter.reserveNanos(UrlNormalizer.hostKey(a.current));
-            return after(wait).thenCompose(ignored -> {
+            return limiter.acquireAsync(UrlNormalizer.hostKey(a.current)).thenCompose(admitted -> {
                 long t0 = System.nanoTime();
                 a.sent++;
                 return client.sendAsync(request(a.current), bodyHandler).handle((response, error) -> {

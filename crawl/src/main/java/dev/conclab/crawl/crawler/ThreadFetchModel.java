@@ -1,7 +1,6 @@
 package dev.conclab.crawl.crawler;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -10,26 +9,26 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * The blocking models: each fetch runs start to finish on one thread ({@link HttpClient#send}, sleeps for politeness
- * and back-off) — a fixed pool of platform threads, or one virtual thread per fetch. Thread-safe.
+ * The blocking models: each fetch runs start to finish on one thread ({@link java.net.http.HttpClient#send}, parked
+ * for politeness and back-off) — a fixed pool of platform threads, or one virtual thread per fetch. Thread-safe.
  */
 final class ThreadFetchModel implements FetchModel {
 
     private final ModelKind kind;
-    private final HttpClient client;
+    private final Clients clients;
     private final HttpFetcher fetcher;
     private final ExecutorService threads;
+    private final OwnedThreads platformThreads = new OwnedThreads("crawl-p-");
 
     ThreadFetchModel(ModelKind kind, CrawlConfig config, HostRateLimiter limiter, CrawlStats stats) {
         if (kind == ModelKind.ASYNC) {
             throw new IllegalArgumentException("the async model is not a thread model");
         }
         this.kind = kind;
-        this.client = Clients.create(config);
-        this.fetcher = new HttpFetcher(client, config, limiter, stats, null);
+        this.clients = Clients.create(config);
+        this.fetcher = new HttpFetcher(clients.client, config, limiter, stats, null);
         this.threads = kind == ModelKind.PLATFORM
-                ? Executors.newFixedThreadPool(config.concurrency(), Thread.ofPlatform().name("crawl-p-", 0)
-                        .daemon(true).factory())
+                ? Executors.newFixedThreadPool(config.concurrency(), platformThreads)
                 : Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("crawl-v-", 0).factory());
     }
 
@@ -60,7 +59,7 @@ final class ThreadFetchModel implements FetchModel {
     @Override
     public void abort() {
         threads.shutdownNow();
-        client.shutdownNow();
+        clients.shutdownNow();
     }
 
     @Override
@@ -75,6 +74,7 @@ final class ThreadFetchModel implements FetchModel {
             threads.shutdownNow();
             Thread.currentThread().interrupt();
         }
-        Clients.close(client);
+        platformThreads.joinAll(java.time.Duration.ofSeconds(5));
+        clients.close();
     }
 }

@@ -8,9 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.Epoll;
@@ -58,7 +56,7 @@ public final class TestSite implements AutoCloseable {
 
     private final SiteConfig config;
     private final SiteLayout layout;
-    private final EventLoopGroup group;
+    private final SiteLoops group;
     private final Channel serverChannel;
     private final RequestLog log = new RequestLog();
     private final LongAdder served = new LongAdder();
@@ -77,7 +75,7 @@ public final class TestSite implements AutoCloseable {
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class
                 : NioServerSocketChannel.class;
-        this.group = new MultiThreadIoEventLoopGroup(config.ioThreads(), io);
+        this.group = new SiteLoops(config.ioThreads(), io);
         try {
             this.serverChannel = new ServerBootstrap()
                     .group(group)
@@ -93,7 +91,7 @@ public final class TestSite implements AutoCloseable {
                     })
                     .bind(InetAddress.getLoopbackAddress(), config.port()).sync().channel();
         } catch (RuntimeException | InterruptedException e) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+            group.close();
             throw e;
         }
     }
@@ -141,11 +139,14 @@ public final class TestSite implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port() + path);
     }
 
-    /** Stops accepting, closes every connection and waits for the event-loop threads to end. Idempotent. */
+    /**
+     * Stops accepting, closes every connection and waits for the event-loop threads to end: when it returns, no
+     * thread of the site is alive (Netty's global executor is never involved, see {@link SiteLoops}). Idempotent.
+     */
     @Override
     public void close() {
         serverChannel.close().awaitUninterruptibly();
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        group.close();
     }
 
     /** A response to send: status, content type, body, and an optional Location or Retry-After. */

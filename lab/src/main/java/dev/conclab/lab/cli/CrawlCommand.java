@@ -3,6 +3,7 @@ package dev.conclab.lab.cli;
 import dev.conclab.crawl.crawler.Crawl;
 import dev.conclab.crawl.crawler.CrawlConfig;
 import dev.conclab.crawl.crawler.CrawlSummary;
+import dev.conclab.crawl.crawler.HostRateLimiter;
 import dev.conclab.crawl.crawler.ModelKind;
 import dev.conclab.crawl.site.SiteConfig;
 import dev.conclab.crawl.site.TestSite;
@@ -38,6 +39,10 @@ final class CrawlCommand implements Callable<Integer> {
             description = "Requests per second to one host, 0 for no limit (default 10).")
     double perHostRate;
 
+    @Option(names = "--per-host-burst", defaultValue = "1",
+            description = "Requests one host may get at once after an idle spell (default 1: strictly spaced).")
+    int perHostBurst;
+
     @Option(names = "--max-pages", defaultValue = "1000", description = "Pages to fetch at most (default 1000).")
     int maxPages;
 
@@ -65,7 +70,7 @@ final class CrawlCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Crawl crawl;
         try {
-            crawl = Crawl.start(config, List.of(url));
+            crawl = Crawl.start(config, HostRateLimiter.perHost(perHostRate, perHostBurst), List.of(url));
         } catch (IllegalArgumentException e) {
             throw new UsageError(e.getMessage());
         }
