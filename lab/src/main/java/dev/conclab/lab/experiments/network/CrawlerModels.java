@@ -119,7 +119,7 @@ public final class CrawlerModels implements Experiment {
     @Override
     public List<Param> params() {
         return List.of(
-                new Param.IntParam("pages", "pages on the site (P)", 20, 20_000, 1000, 80),
+                new Param.IntParam("pages", "pages on the site (P)", 20, 20_000, 1000, 60),
                 new Param.IntParam("latency-ms", "the site's latency per request (L)", 1, 1_000, 20, 10),
                 new Param.IntParam("concurrency", "fetches in flight (N)", 4, 1_000, 50, 16),
                 new Param.IntParam("rate", "the per-host rate for the politeness run (R, requests/s)", 10, 1_000, 50,
