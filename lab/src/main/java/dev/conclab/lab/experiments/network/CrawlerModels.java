@@ -49,8 +49,9 @@ import java.util.stream.Collectors;
  *       a redirect loop and an over-long chain, a huge and a binary page, flaky 503s, a page slower than the read
  *       timeout, and a subtree robots.txt disallows): every model counts each kind, skips it and completes; the
  *       site's log shows nothing under {@code /private/} was requested.</li>
- *   <li><b>Politeness.</b> A per-host rate R: the site's log shows no window of W seconds with more than R × W
- *       requests (plus one at the window's edge and a small allowance for delivery jitter).</li>
+ *   <li><b>Politeness.</b> A per-host rate R: the site's log shows at most R requests per second on average, and no
+ *       window of W seconds with more than R × (W + 0.1 s) + 1 — the crawler spaces requests 1/R apart when it
+ *       reserves them, and a sender that wakes late on a loaded machine goes out together with the next ones.</li>
  * </ol>
  * The CPython side ({@code crawler_models.py}) crawls the same site (its URL is passed in) with a
  * {@code ThreadPoolExecutor(max_workers=N)} of blocking {@code urllib} fetches and with {@code asyncio} +
@@ -78,8 +79,8 @@ public final class CrawlerModels implements Experiment {
                     + " loop, too many redirects, too large, not HTML, timeout — retries flaky pages to success, and"
                     + " never requests a path robots.txt disallows.");
     static final ClaimSpec RATE_RESPECTED = new ClaimSpec("rate-respected",
-            "With a per-host rate R, the site never sees more than R × W requests in any window of W seconds, plus"
-                    + " two.");
+            "With a per-host rate R, the site sees at most R requests per second on average, and never more than"
+                    + " R × (W + 0.1 s) + 1 in any window of W seconds.");
     static final ClaimSpec PY_CRAWLERS = new ClaimSpec("py-crawlers",
             "CPython crawls the same page set with a ThreadPoolExecutor of N urllib fetches and with asyncio +"
                     + " aiohttp limited to N, each within 2 × P × L / N plus 400 ms.");
@@ -88,9 +89,12 @@ public final class CrawlerModels implements Experiment {
     static final double SLACK_MS = 250;
     /** CPython's allowance: interpreter-speed parsing and bookkeeping on one thread at a time. */
     static final double PY_SLACK_MS = 400;
-    /** The politeness window and the allowance above R × W (the edge request and loopback delivery jitter). */
+    /** The politeness window, and the lateness allowed in it: requests are spaced 1/R apart when reserved, but a
+     *  sender that wakes late on a loaded machine goes out together with the next ones (one more at the edge). */
     static final double RATE_WINDOW_S = 0.3;
-    static final int RATE_ALLOWANCE = 2;
+    static final double RATE_LATENESS_S = 0.1;
+    /** The average rate may exceed R by this factor: the first request may arrive late, shortening the span. */
+    static final double RATE_AVERAGE_MARGIN = 1.1;
     /** The kinds the trap site must produce in every model. */
     static final Set<ErrorKind> TRAP_KINDS = EnumSet.of(ErrorKind.MALFORMED_URL, ErrorKind.UNSUPPORTED_SCHEME,
             ErrorKind.EXTERNAL_HOST, ErrorKind.ROBOTS_DISALLOWED, ErrorKind.HTTP_4XX, ErrorKind.REDIRECT_LOOP,
@@ -334,16 +338,19 @@ public final class CrawlerModels implements Experiment {
                 }
                 worst = Math.max(worst, count);
             }
-            double allowed = rate * RATE_WINDOW_S + RATE_ALLOWANCE;
+            double allowed = rate * (RATE_WINDOW_S + RATE_LATENESS_S) + 1;
             double spanS = hits.size() < 2 ? 0 : (hits.getLast().nanos() - hits.getFirst().nanos()) / 1e9;
+            double average = spanS == 0 ? Double.POSITIVE_INFINITY : (hits.size() - 1) / spanS;
             table.row("JVM", "per-host rate " + rate + "/s (virtual, N = " + n + ")", run.millis(), 1,
                     "≤ " + fmt(allowed) + " per " + RATE_WINDOW_S + " s", pageCounts(run.summary()),
-                    run.threads().render(), "most in " + RATE_WINDOW_S + " s: " + worst);
-            ctx.claim(RATE_RESPECTED, Verdict.check(hits.size() >= requests && worst <= allowed, String.format(
-                    "%d requests at the site over %.2f s (%.1f/s on average) at R = %d/s: the most in any %.1f s"
-                            + " window %d (needs ≤ %.0f = R × W + %d)", hits.size(), spanS,
-                    spanS == 0 ? 0 : (hits.size() - 1) / spanS, rate, RATE_WINDOW_S, worst, allowed,
-                    RATE_ALLOWANCE)));
+                    run.threads().render(), String.format("%.1f/s on average, most in %.1f s: %d", average,
+                            RATE_WINDOW_S, worst));
+            ctx.claim(RATE_RESPECTED, Verdict.check(hits.size() >= requests && worst <= allowed
+                    && average <= rate * RATE_AVERAGE_MARGIN, String.format(
+                    "%d requests at the site over %.2f s: %.1f/s on average at R = %d/s (needs ≤ %.1f); the most in any"
+                            + " %.1f s window %d (needs ≤ %.0f = R × (W + %.1f s) + 1; R × W alone would be %.0f)",
+                    hits.size(), spanS, average, rate, rate * RATE_AVERAGE_MARGIN, RATE_WINDOW_S, worst, allowed,
+                    RATE_LATENESS_S, rate * RATE_WINDOW_S)));
         }
     }
 
