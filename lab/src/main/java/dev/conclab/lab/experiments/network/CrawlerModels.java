@@ -288,7 +288,7 @@ public final class CrawlerModels implements Experiment {
                     sites.add(site);
                     CrawlConfig config = config(model, n, 20)
                             .withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(150)).withMaxBodyBytes(1 << 20)
-                            .withRetries(2, 2, Duration.ofMillis(5), Duration.ofMillis(20));
+                            .withRetries(3, 2, Duration.ofMillis(5), Duration.ofMillis(20));
                     runs.add(threads.submit(() -> new TrapRun(model, site, crawl(site, config))));
                 }
             }
