@@ -287,7 +287,7 @@ public final class CrawlerModels implements Experiment {
                     TestSite site = TestSite.start(traps);
                     sites.add(site);
                     CrawlConfig config = config(model, n, 20)
-                            .withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(150)).withMaxBodyBytes(1 << 20)
+                            .withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(300)).withMaxBodyBytes(1 << 20)
                             .withRetries(3, 2, Duration.ofMillis(5), Duration.ofMillis(20));
                     runs.add(threads.submit(() -> new TrapRun(model, site, crawl(site, config))));
                 }
