@@ -50,7 +50,7 @@ import java.util.stream.Collectors;
  *       timeout, and a subtree robots.txt disallows): every model counts each kind, skips it and completes; the
  *       site's log shows nothing under {@code /private/} was requested.</li>
  *   <li><b>Politeness.</b> A per-host rate R: the site's log shows at most R requests per second on average, and no
- *       window of W seconds with more than R × (W + 0.1 s) + 1 — the crawler spaces requests 1/R apart when it
+ *       window of W seconds with more than R × (W + 0.15 s) + 1 — the crawler spaces requests 1/R apart when it
  *       reserves them, and a sender that wakes late on a loaded machine goes out together with the next ones.</li>
  * </ol>
  * The CPython side ({@code crawler_models.py}) crawls the same site (its URL is passed in) with a
@@ -80,7 +80,7 @@ public final class CrawlerModels implements Experiment {
                     + " never requests a path robots.txt disallows.");
     static final ClaimSpec RATE_RESPECTED = new ClaimSpec("rate-respected",
             "With a per-host rate R, the site sees at most R requests per second on average, and never more than"
-                    + " R × (W + 0.1 s) + 1 in any window of W seconds.");
+                    + " R × (W + 0.15 s) + 1 in any window of W seconds.");
     static final ClaimSpec PY_CRAWLERS = new ClaimSpec("py-crawlers",
             "CPython crawls the same page set with a ThreadPoolExecutor of N urllib fetches and with asyncio +"
                     + " aiohttp limited to N, each within 2 × P × L / N plus 400 ms.");
@@ -92,7 +92,7 @@ public final class CrawlerModels implements Experiment {
     /** The politeness window, and the lateness allowed in it: requests are spaced 1/R apart when reserved, but a
      *  sender that wakes late on a loaded machine goes out together with the next ones (one more at the edge). */
     static final double RATE_WINDOW_S = 0.3;
-    static final double RATE_LATENESS_S = 0.1;
+    static final double RATE_LATENESS_S = 0.15;
     /** The average rate may exceed R by this factor: the first request may arrive late, shortening the span. */
     static final double RATE_AVERAGE_MARGIN = 1.1;
     /** The kinds the trap site must produce in every model. */
@@ -348,7 +348,7 @@ public final class CrawlerModels implements Experiment {
             ctx.claim(RATE_RESPECTED, Verdict.check(hits.size() >= requests && worst <= allowed
                     && average <= rate * RATE_AVERAGE_MARGIN, String.format(
                     "%d requests at the site over %.2f s: %.1f/s on average at R = %d/s (needs ≤ %.1f); the most in any"
-                            + " %.1f s window %d (needs ≤ %.0f = R × (W + %.1f s) + 1; R × W alone would be %.0f)",
+                            + " %.1f s window %d (needs ≤ %.0f = R × (W + %.2f s) + 1; R × W alone would be %.0f)",
                     hits.size(), spanS, average, rate, rate * RATE_AVERAGE_MARGIN, RATE_WINDOW_S, worst, allowed,
                     RATE_LATENESS_S, rate * RATE_WINDOW_S)));
         }
