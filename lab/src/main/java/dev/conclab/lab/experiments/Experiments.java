@@ -28,9 +28,6 @@ import dev.conclab.lab.experiments.internals.JvmNoGil;
 import dev.conclab.lab.experiments.internals.OtherPythons;
 import dev.conclab.lab.experiments.internals.SwitchInterval;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
-import dev.conclab.lab.experiments.network.HundredRequests;
-import dev.conclab.lab.experiments.network.MillionIo;
-import dev.conclab.lab.experiments.network.RateLimiterExperiment;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
 import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
 import dev.conclab.lab.experiments.multiprocessing.CrossProcessQueue;
@@ -47,6 +44,10 @@ import dev.conclab.lab.experiments.network.ApiHandlers;
 import dev.conclab.lab.experiments.network.AsyncBottlenecks;
 import dev.conclab.lab.experiments.network.AsyncFrameworks;
 import dev.conclab.lab.experiments.network.ConnectionPoolExperiment;
+import dev.conclab.lab.experiments.network.CrawlerModels;
+import dev.conclab.lab.experiments.network.HundredRequests;
+import dev.conclab.lab.experiments.network.MillionIo;
+import dev.conclab.lab.experiments.network.RateLimiterExperiment;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
 import dev.conclab.lab.experiments.threading.BarrierPhases;
@@ -57,7 +58,6 @@ import dev.conclab.lab.experiments.threading.GilHandoff;
 import dev.conclab.lab.experiments.threading.LocksAndConditions;
 import dev.conclab.lab.experiments.threading.ProducerConsumer;
 import dev.conclab.lab.experiments.threading.RaceConditions;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -133,7 +133,8 @@ public final class Experiments {
             new AsyncBottlenecks(),
             new HundredRequests(),
             new MillionIo(),
-            new RateLimiterExperiment());
+            new RateLimiterExperiment(),
+            new CrawlerModels());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
