@@ -30,7 +30,7 @@ final class AsyncFetchModel implements FetchModel {
     private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
 
     AsyncFetchModel(CrawlConfig config, HostRateLimiter limiter, CrawlStats stats) {
-        this.clients = Clients.create(config);
+        this.clients = Clients.onVirtualThreads(config);  // no OS thread per exchange: that is the async model's point
         this.timer = new ScheduledThreadPoolExecutor(1, threads);
         timer.setRemoveOnCancelPolicy(true);
         this.fetcher = new HttpFetcher(clients.client, config, limiter, stats, timer);

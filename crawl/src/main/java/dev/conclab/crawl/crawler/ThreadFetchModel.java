@@ -25,7 +25,9 @@ final class ThreadFetchModel implements FetchModel {
             throw new IllegalArgumentException("the async model is not a thread model");
         }
         this.kind = kind;
-        this.clients = Clients.create(config);
+        this.clients = kind == ModelKind.PLATFORM
+                ? Clients.onPlatformThreads(config)
+                : Clients.onVirtualThreads(config);   // no OS thread per exchange beside the virtual fetchers
         this.fetcher = new HttpFetcher(clients.client, config, limiter, stats, null);
         this.threads = kind == ModelKind.PLATFORM
                 ? Executors.newFixedThreadPool(config.concurrency(), platformThreads)
