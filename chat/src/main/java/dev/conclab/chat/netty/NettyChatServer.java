@@ -42,10 +42,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * WebSocket framing (masking, fragmentation, control frames, UTF-8 validation, the size limit) are Netty's codec;
  * this class wires the pipeline and the shutdown, {@link ChatChannelHandler} the connection, {@link ChatHub} the chat.
  *
- * <p>Pipeline per connection: HTTP codec, HTTP aggregator (the upgrade request), WebSocket protocol handler (path,
- * max frame payload, answers pings and Close frames), frame aggregator (a fragmented message is bounded by the same
- * limit), idle handler (a ping after half the idle timeout of silence, a close with 1001 after the whole), the chat
- * handler.
+ * <p>Pipeline per connection: idle handler (first, so that any bytes read count, pongs included), HTTP codec,
+ * HTTP aggregator (the upgrade request), WebSocket protocol handler (path, max frame payload, answers pings and
+ * Close frames), frame aggregator (a fragmented message is bounded by the same
+ * limit), the chat handler. The idle handler sends a ping after half the idle timeout of silence and the chat handler
+ * closes with 1001 when the other half passes without a frame.
  *
  * <p><b>Thread safety and shutdown</b> as {@link ChatServer} states. The event-loop threads are named
  * {@code chat-netty-N}; {@link #close(Duration)} waits for them to end.
@@ -77,6 +78,7 @@ public final class NettyChatServer implements ChatServer {
                 .maxFramePayloadLength(config.maxFrameBytes())
                 .allowExtensions(false)
                 .handleCloseFrames(true)
+                .dropPongFrames(false)                  // the chat handler sees pongs: the client is alive
                 .handshakeTimeoutMillis(10_000)
                 .build();
         long pingAfterMillis = Math.max(1, config.idleTimeout().toMillis() / 2);
@@ -92,11 +94,12 @@ public final class NettyChatServer implements ChatServer {
                             channels.add(ch);
                             ch.closeFuture().addListener(f -> channels.remove(ch));
                             ch.pipeline().addLast(
+                                    // first: any bytes read, pongs included, count as life
+                                    new IdleStateHandler(pingAfterMillis, 0, 0, TimeUnit.MILLISECONDS),
                                     new HttpServerCodec(),
                                     new HttpObjectAggregator(8 << 10),
                                     new WebSocketServerProtocolHandler(ws),
                                     new WebSocketFrameAggregator(config.maxFrameBytes()),
-                                    new IdleStateHandler(pingAfterMillis, 0, 0, TimeUnit.MILLISECONDS),
                                     new ChatChannelHandler(hub, config.path()));
                         }
                     })
