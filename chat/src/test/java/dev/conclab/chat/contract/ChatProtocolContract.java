@@ -3,7 +3,9 @@ package dev.conclab.chat.contract;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.conclab.chat.ChatConfig;
 import dev.conclab.chat.ChatServer;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -67,17 +69,40 @@ public abstract class ChatProtocolContract {
         }
         http.close();
         clientExecutor.close();
+        assertNoThreadLeft(threadsBefore, true);
+    }
+
+    private static Set<Thread> threadsBeforeClass;
+
+    @BeforeAll
+    static void snapshotThreadsOfTheClass() {
+        threadsBeforeClass = Set.copyOf(Thread.getAllStackTraces().keySet());
+    }
+
+    /** Netty's shared GlobalEventExecutor runs termination callbacks for about a second, then its thread ends. */
+    @AfterAll
+    static void nettysSharedExecutorHasStoppedToo() throws InterruptedException {
+        assertNoThreadLeft(threadsBeforeClass, false);
+    }
+
+    /**
+     * No platform thread started since {@code before} is still alive after 3 s of grace, ignoring the JVM's shared
+     * pools (the common pool, the virtual-thread carriers, JUnit's timeout watcher) and, when
+     * {@code skipNettyGlobal}, Netty's shared GlobalEventExecutor (checked once per class instead).
+     */
+    private static void assertNoThreadLeft(Set<Thread> before, boolean skipNettyGlobal) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         List<String> left;
         do {
             left = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> !threadsBefore.contains(t) && t.isAlive())
+                    .filter(t -> !before.contains(t) && t.isAlive())
                     .filter(t -> t.getThreadGroup() == Thread.currentThread().getThreadGroup())
-                    .filter(t -> !t.getName().startsWith("ForkJoinPool")) // shared: common pool, carriers
-                    .filter(t -> !t.getName().startsWith("junit-"))     // the timeout watcher
-                    .map(Thread::getName).toList();
+                    .map(Thread::getName)
+                    .filter(n -> !n.startsWith("ForkJoinPool") && !n.startsWith("junit-"))
+                    .filter(n -> !(skipNettyGlobal && n.startsWith("globalEventExecutor")))
+                    .toList();
             if (left.isEmpty()) {
-                break;
+                return;
             }
             Thread.sleep(20);
         } while (System.nanoTime() - deadline < 0);
