@@ -220,7 +220,7 @@ public final class ChatHub implements AutoCloseable {
             case UNKNOWN_USER -> "nobody of that name is connected";
             case NAME_TAKEN -> "somebody else has that name";
             case NAME_LOCKED -> "a name changes only while in no room";
-            default -> p.wire() + " in " + m.getClass().getSimpleName().toLowerCase();
+            default -> p.wire() + " in " + m.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
         };
     }
 
