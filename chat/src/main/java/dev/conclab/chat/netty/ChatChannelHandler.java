@@ -1,0 +1,224 @@
+package dev.conclab.chat.netty;
+
+import dev.conclab.chat.core.ChatHub;
+import dev.conclab.chat.core.Session;
+import dev.conclab.chat.core.Transport;
+import dev.conclab.chat.protocol.CloseCode;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One connection of the event-loop model: turns WebSocket frames into {@link Session} calls and drains the
+ * session's outbox into the channel as fast as the client reads.
+ *
+ * <p><b>Threads.</b> Every method runs on the channel's event loop, except {@link #wake} and {@link #close}, which
+ * any thread may call: they only submit a task to that loop. So the session's inbound calls are serial, as
+ * {@link Session} requires, and no lock is taken here.
+ *
+ * <p><b>Backpressure.</b> The drain writes while {@link Channel#isWritable()} (Netty's outbound buffer under its high
+ * water mark), then stops and resumes on {@link #channelWritabilityChanged}; meanwhile frames wait in the bounded
+ * outbox, whose overflow is the session's slow-consumer policy. So what one connection holds is bounded by the
+ * outbox plus the water mark, and no thread ever waits for a client.
+ */
+final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements Transport {
+
+    /** How long a client gets to answer our Close frame before the TCP connection is closed anyway. */
+    static final long CLOSE_GRACE_MILLIS = 1_000;
+
+    private final ChatHub hub;
+    private final String pagePath;
+    private Channel channel;
+    private Session session;
+    private boolean pingSent;
+    private boolean closing;
+
+    ChatChannelHandler(ChatHub hub, String pagePath) {
+        this.hub = hub;
+        this.pagePath = pagePath;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete hs) {
+            List<String> names = new QueryStringDecoder(hs.requestUri()).parameters().get("name");
+            session = hub.open(this, names == null || names.isEmpty() ? null : names.getFirst());
+        } else if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
+            if (session == null) {
+                ctx.close(); // idle before the handshake finished
+            } else if (pingSent) {
+                closeOnLoop(CloseCode.GOING_AWAY, "idle timeout");
+            } else {
+                pingSent = true;
+                ctx.writeAndFlush(new PingWebSocketFrame(Unpooled.wrappedBuffer(new byte[]{'p'})));
+            }
+        } else {
+            super.userEventTriggered(ctx, evt);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        pingSent = false; // any frame, a pong included, proves the client alive
+        try {
+            switch (msg) {
+                case TextWebSocketFrame text -> {
+                    if (session != null && !closing) {
+                        session.onText(text.text());
+                    }
+                }
+                case BinaryWebSocketFrame ignored ->
+                        closeOnLoop(CloseCode.UNSUPPORTED_DATA, "binary messages are not accepted");
+                case WebSocketFrame ignored -> {
+                    // pongs (pings and closes are answered by the protocol handler)
+                }
+                case FullHttpRequest request -> notFound(ctx, request);
+                default -> {
+                }
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void notFound(ChannelHandlerContext ctx, FullHttpRequest request) {
+        byte[] body = ("not found; the chat is a WebSocket at " + pagePath + "\n").getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(request.protocolVersion(),
+                HttpResponseStatus.NOT_FOUND, Unpooled.wrappedBuffer(body));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        if (ctx.channel().isWritable()) {
+            drain();
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (session != null) {
+            session.onClosed();
+        }
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        switch (cause) {
+            case TooLongFrameException ignored -> // a fragmented message over the limit (the aggregator)
+                    closeOnLoop(CloseCode.MESSAGE_TOO_BIG, "message over the size limit");
+            case CorruptedWebSocketFrameException ignored -> {
+                // the decoder has sent the Close frame with its code (1002, 1007 or 1009) and closes
+            }
+            default -> {
+                if (session == null) {
+                    ctx.close();
+                } else {
+                    closeOnLoop(CloseCode.INTERNAL_ERROR, "internal error");
+                }
+            }
+        }
+    }
+
+    // ---- Transport: any thread ----
+
+    @Override
+    public void wake() {
+        channel.eventLoop().execute(this::drain);
+    }
+
+    @Override
+    public void close(CloseCode code, String reason) {
+        channel.eventLoop().execute(() -> closeOnLoop(code, reason));
+    }
+
+    // ---- on the event loop ----
+
+    private void drain() {
+        if (session == null || closing || !channel.isActive()) {
+            return;
+        }
+        boolean wrote = false;
+        while (true) {
+            String frame;
+            while (channel.isWritable() && (frame = session.poll()) != null) {
+                channel.write(new TextWebSocketFrame(frame), channel.voidPromise());
+                wrote = true;
+            }
+            if (!channel.isWritable()) {
+                channel.flush();
+                return; // still scheduled: channelWritabilityChanged resumes the drain
+            }
+            CloseCode pending = session.pendingClose();
+            if (pending != null) {
+                if (wrote) {
+                    channel.flush();
+                }
+                closeOnLoop(pending, session.pendingReason());
+                return;
+            }
+            if (!session.drained()) {
+                break;
+            }
+        }
+        if (wrote) {
+            channel.flush();
+        }
+    }
+
+    private void closeOnLoop(CloseCode code, String reason) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        if (session != null) {
+            session.closeNow(code, reason); // marks the session closed (this call back is a no-op)
+        }
+        if (!channel.isActive()) {
+            return;
+        }
+        if (!channel.isWritable()) {
+            channel.close(); // the client is not reading: a Close frame would never get through
+            return;
+        }
+        // Close handshake: our Close frame, then the client's reply makes the protocol handler close the channel;
+        // a client that does not answer is cut off after the grace period.
+        channel.writeAndFlush(new CloseWebSocketFrame(code.code(), reason))
+                .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        channel.eventLoop().schedule(() -> {
+            channel.close();
+        }, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+}
