@@ -30,6 +30,7 @@ import dev.conclab.lab.experiments.internals.SwitchInterval;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
 import dev.conclab.lab.experiments.network.HundredRequests;
 import dev.conclab.lab.experiments.network.MillionIo;
+import dev.conclab.lab.experiments.network.ParallelIo;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
 import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
 import dev.conclab.lab.experiments.multiprocessing.CrossProcessQueue;
@@ -131,7 +132,8 @@ public final class Experiments {
             new ConnectionPoolExperiment(),
             new AsyncBottlenecks(),
             new HundredRequests(),
-            new MillionIo());
+            new MillionIo(),
+            new ParallelIo());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
