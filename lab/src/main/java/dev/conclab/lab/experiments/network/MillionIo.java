@@ -63,7 +63,7 @@ public final class MillionIo implements Experiment {
             "As CompletableFuture chains completed by a ScheduledExecutorService, the same waits finish within 1.2×"
                     + " the ideal (quick mode: 3×).");
     static final ClaimSpec POOL_BOUND = new ClaimSpec("pool-bound",
-            "A platform pool of P threads can never beat ops × L ÷ P, and finishes within 1.5× of it (quick mode: 2×).");
+            "A platform pool of P threads can never beat ops × L ÷ P, and finishes within 1.5× of it (quick mode: 3×).");
     static final ClaimSpec MEMORY = new ClaimSpec("memory",
             "An operation in flight costs under 4 KB of heap as a parked virtual thread, under 1 KB as a pending"
                     + " future, and at least 8 KB of resident memory as a sleeping platform thread.");
@@ -126,7 +126,8 @@ public final class MillionIo implements Experiment {
         double ideal = (double) ops * latency / c;
         double poolIdeal = (double) ops * latency / p;
         double limit = ctx.quick() ? 3.0 : 1.2;
-        double poolLimit = ctx.quick() ? 2.0 : 1.5;
+        // Quick: P OS threads each waking 100 times a second on a small shared machine; the full run has 1.5×.
+        double poolLimit = ctx.quick() ? 3.0 : 1.5;
 
         ctx.progress(0.02, "virtual threads");
         double virtual = Measure.bestOf(repeats, ctx, () -> virtualThreads(ctx, ops, latency, c)).bestMillis();
