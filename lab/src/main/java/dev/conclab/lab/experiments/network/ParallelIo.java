@@ -125,7 +125,7 @@ public final class ParallelIo implements Experiment {
                 new Param.IntParam("delay-ms", "how long the server waits before each answer (D)", 5, 1_000, 50, 25),
                 new Param.IntParam("pool", "platform threads of the pool (P)", 1, 1_000, 10, 4),
                 new Param.IntParam("server-limit", "requests the limited server serves at once (K)", 2, 500, 8, 4),
-                new Param.IntParam("files", "small files to read (F)", 10, 200_000, 20_000, 1_000),
+                new Param.IntParam("files", "small files to read (F)", 10, 200_000, 20_000, 2_000),
                 new Param.IntParam("file-kb", "size of each file in KiB", 1, 1_024, 4, 4));
     }
 
@@ -343,40 +343,53 @@ public final class ParallelIo implements Experiment {
                               Table.Builder table) throws Exception {
         int cores = ctx.cores();
         long expected = Files.size(file(dir, 0)) * count;
-        Call one = () -> check(expected, readSequentially(dir, count));
-        one.call(); // warms the page cache and the code paths: not timed
-        double single = Measure.bestOf(repeats, ctx, one::call).bestMillis();
-        double pool;
-        try (ExecutorService threads = prestarted(cores)) {
-            pool = Measure.bestOf(repeats, ctx, () -> check(expected, readOn(threads, dir, count))).bestMillis();
-        }
-        double virtual;
-        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            virtual = Measure.bestOf(repeats, ctx, () -> check(expected, readOn(threads, dir, count))).bestMillis();
-        }
         int asyncLanes = 16;
-        double async;
+        ExecutorService pool = prestarted(cores);
+        ExecutorService virtual = Executors.newVirtualThreadPerTaskExecutor();
         ExecutorService channelPool = prestarted(asyncLanes);
+        double single = Double.MAX_VALUE;
+        double pooled = Double.MAX_VALUE;
+        double threads = Double.MAX_VALUE;
+        double async = Double.MAX_VALUE;
         try {
-            async = Measure.bestOf(repeats, ctx, () -> check(expected, readAsync(channelPool, dir, count,
-                    asyncLanes))).bestMillis();
+            List<Call> variants = List.of(
+                    () -> check(expected, readSequentially(dir, count)),
+                    () -> check(expected, readOn(pool, dir, count)),
+                    () -> check(expected, readOn(virtual, dir, count)),
+                    () -> check(expected, readAsync(channelPool, dir, count, asyncLanes)));
+            // The first round warms the page cache and the JIT for every variant and is not counted; then the
+            // variants take turns, so a slow spell of the shared machine is spread over all of them.
+            for (int round = 0; round <= repeats; round++) {
+                double[] ms = new double[variants.size()];
+                for (int v = 0; v < variants.size(); v++) {
+                    ms[v] = Measure.bestOf(1, ctx, variants.get(v)::call).bestMillis();
+                }
+                if (round > 0) {
+                    single = Math.min(single, ms[0]);
+                    pooled = Math.min(pooled, ms[1]);
+                    threads = Math.min(threads, ms[2]);
+                    async = Math.min(async, ms[3]);
+                }
+            }
         } finally {
-            channelPool.shutdown();
-            channelPool.awaitTermination(5, TimeUnit.SECONDS);
+            for (ExecutorService e : List.of(pool, virtual, channelPool)) {
+                e.shutdown();
+                e.awaitTermination(5, TimeUnit.SECONDS);
+            }
         }
         double limit = cores + 1;
         table.row("JVM", "BASELINE one thread, Files.readAllBytes", 1, single, repeats, count / single * 1e3, 1.0)
-                .row("JVM", "fixed pool of " + cores + " (one per core)", cores, pool, repeats, count / pool * 1e3,
-                        single / pool)
-                .row("JVM", "a virtual thread per file", count, virtual, repeats, count / virtual * 1e3,
-                        single / virtual)
+                .row("JVM", "fixed pool of " + cores + " (one per core)", cores, pooled, repeats,
+                        count / pooled * 1e3, single / pooled)
+                .row("JVM", "a virtual thread per file", count, threads, repeats, count / threads * 1e3,
+                        single / threads)
                 .row("JVM", "AsynchronousFileChannel on a pool of " + asyncLanes, asyncLanes, async, repeats,
                         count / async * 1e3, single / async);
-        double best = Math.max(single / pool, Math.max(single / virtual, single / async));
+        double best = Math.max(single / pooled, Math.max(single / threads, single / async));
         ctx.claim(FILES_CPU, Verdict.check(best <= limit && httpSpeedup >= 4, String.format(
                 "speed-ups over one thread (%.0f ms): pool %.2f×, virtual threads %.2f×, AsynchronousFileChannel"
                         + " %.2f× (needs each ≤ cores + 1 = %.0f); overlapped HTTP was %.1f× faster than one after"
-                        + " another (needs ≥ 4)", single, single / pool, single / virtual, single / async, limit,
+                        + " another (needs ≥ 4)", single, single / pooled, single / threads, single / async, limit,
                 httpSpeedup)));
     }
 
