@@ -386,6 +386,9 @@ public final class ParallelIo implements Experiment {
                 .row("JVM", "AsynchronousFileChannel on a pool of " + asyncLanes, asyncLanes, async, repeats,
                         count / async * 1e3, single / async);
         double best = Math.max(single / pooled, Math.max(single / threads, single / async));
+        // The bound assumes the cores are this run's: on a machine busy with other processes, more threads also
+        // win a larger share of the contended CPU from the neighbours, so a failure there is skipped, not judged.
+        ctx.requireCores(FILES_CPU, 1);
         ctx.claim(FILES_CPU, Verdict.check(best <= limit && httpSpeedup >= 4, String.format(
                 "speed-ups over one thread (%.0f ms): pool %.2f×, virtual threads %.2f×, AsynchronousFileChannel"
                         + " %.2f× (needs each ≤ cores + 1 = %.0f); overlapped HTTP was %.1f× faster than one after"
