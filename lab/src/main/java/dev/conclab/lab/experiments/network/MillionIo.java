@@ -42,8 +42,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li><b>A bounded platform pool</b> of P threads, each sleeping through one operation after another: at most P
  *       in flight, so its ideal is {@code ops × L ÷ P}, and each in-flight operation holds a whole OS thread.</li>
  *   <li><b>Memory per in-flight operation.</b> M operations of each kind are started with a wait of an hour and
- *       held in flight; the heap after a full GC (and the process's resident set, for the platform threads' native
- *       stacks) is read before and during, divided by M; then they are all cancelled.</li>
+ *       held in flight; the heap after a full GC (and, for the platform threads' native stacks, the process's
+ *       resident set net of the committed heap) is read before and during, divided by M; then they are all
+ *       cancelled.</li>
  * </ol>
  * CPython ({@code million_io.py}): {@code asyncio.sleep(L)} behind an {@code asyncio.Semaphore(C)} under
  * {@code asyncio.gather}, with the default loop and with uvloop, a smaller count, the time against the same ideal.
@@ -148,7 +149,7 @@ public final class MillionIo implements Experiment {
         Table.Builder table = Table.builder(String.format("%,d operations of %d ms, at most %d in flight (ideal %.0f"
                         + " ms); memory with M operations held in flight", ops, latency, c, ideal),
                 "side", "model", "in flight", "wall ms", "runs", "ideal ms", "÷ ideal", "M held", "heap B/op",
-                "RSS B/op");
+                "native RSS B/op");
         table.row("JVM", "virtual thread per operation + Semaphore(" + c + ")", c, virtual, repeats, ideal,
                         virtual / ideal, held, vtWeight.heapPerOp(), vtWeight.rssPerOp())
                 .row("JVM", "CompletableFuture chains on a ScheduledExecutorService", c, async, repeats, ideal,
@@ -267,23 +268,29 @@ public final class MillionIo implements Experiment {
     private record Weight(double heapPerOp, double rssPerOp) {
     }
 
-    private record Snapshot(long heap, long rss) {
+    /**
+     * The heap in use, the heap committed and the resident set. A full GC may give committed heap back to the OS
+     * between two snapshots, which lowers the resident set for reasons unrelated to what is weighed; the resident
+     * figure is therefore taken net of the change in committed heap (what is left is native: stacks, threads).
+     */
+    private record Snapshot(long heap, long committed, long rss) {
         static Snapshot take() throws IOException {
             for (int i = 0; i < 2; i++) {
                 System.gc(); // a second pass catches what the first one's finalisation freed
             }
-            long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+            java.lang.management.MemoryUsage usage = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
             long rss = 0;
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmRSS:")) {
                     rss = Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                 }
             }
-            return new Snapshot(heap, rss);
+            return new Snapshot(usage.getUsed(), usage.getCommitted(), rss);
         }
 
         Weight per(Snapshot before, int ops) {
-            return new Weight((double) (heap - before.heap) / ops, (double) (rss - before.rss) / ops);
+            long nativeRss = (rss - before.rss) - (committed - before.committed);
+            return new Weight((double) (heap - before.heap) / ops, (double) nativeRss / ops);
         }
     }
 
