@@ -136,8 +136,13 @@ public final class MillionIo implements Experiment {
         double async = Measure.bestOf(repeats, ctx, () -> futures(ops, latency, c)).bestMillis();
         ctx.progress(0.55, "platform pool of " + p);
         double pool;
-        try (ExecutorService threads = prestartedPool(p)) { // a pool outlives its batches: start-up is not timed
+        List<Thread> poolThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // A pool outlives its batches: its start-up is not timed.
+        try (ExecutorService threads = prestartedPool(p, poolThreads)) {
             pool = Measure.bestOf(repeats, ctx, () -> platformPool(ctx, threads, ops, latency, p)).bestMillis();
+        }
+        for (Thread t : poolThreads) {
+            t.join(); // gone for good, so their stacks are not freed while the memory below is being weighed
         }
 
         ctx.progress(0.8, "memory per operation in flight");
@@ -234,9 +239,14 @@ public final class MillionIo implements Experiment {
         return simulatedIo(timer, latency).thenCompose(v -> chain(timer, started, ops, latency));
     }
 
-    private static ExecutorService prestartedPool(int p) {
+    private static ExecutorService prestartedPool(int p, List<Thread> started) {
+        java.util.concurrent.ThreadFactory names = Thread.ofPlatform().name("million-io-pool-", 0).factory();
         java.util.concurrent.ThreadPoolExecutor pool = (java.util.concurrent.ThreadPoolExecutor)
-                Executors.newFixedThreadPool(p, Thread.ofPlatform().name("million-io-pool-", 0).factory());
+                Executors.newFixedThreadPool(p, task -> {
+                    Thread t = names.newThread(task);
+                    started.add(t);
+                    return t;
+                });
         pool.prestartAllCoreThreads();
         return pool;
     }
