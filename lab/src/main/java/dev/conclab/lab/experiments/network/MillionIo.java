@@ -285,7 +285,12 @@ public final class MillionIo implements Experiment {
      */
     private record Snapshot(long heap, long committed, long rss) {
         static Snapshot take() throws IOException {
-            for (int i = 0; i < 2; i++) {
+            return take(true);
+        }
+
+        /** Without a GC, nothing is given back to the OS between two snapshots taken close together. */
+        static Snapshot take(boolean gc) throws IOException {
+            for (int i = 0; gc && i < 2; i++) {
                 System.gc(); // a second pass catches what the first one's finalisation freed
             }
             java.lang.management.MemoryUsage usage = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
@@ -328,7 +333,10 @@ public final class MillionIo implements Experiment {
     }
 
     private static Weight weighPlatform(int held) throws Exception {
-        Snapshot before = Snapshot.take();
+        // The resident set is read without a GC in between (a GC may give memory back to the OS, which would
+        // hide the threads' stacks); the heap is read after a GC, as for the other kinds.
+        Snapshot beforeGc = Snapshot.take();
+        Snapshot before = Snapshot.take(false);
         List<Thread> threads = new ArrayList<>(held);
         try {
             for (int i = 0; i < held; i++) {
@@ -341,7 +349,8 @@ public final class MillionIo implements Experiment {
                 }));
             }
             awaitParked(threads);
-            return Snapshot.take().per(before, held);
+            Weight resident = Snapshot.take(false).per(before, held);
+            return new Weight(Snapshot.take().per(beforeGc, held).heapPerOp(), resident.rssPerOp());
         } finally {
             stop(threads);
         }
