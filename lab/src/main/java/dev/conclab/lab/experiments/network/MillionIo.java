@@ -336,6 +336,7 @@ public final class MillionIo implements Experiment {
         // The resident set is read without a GC in between (a GC may give memory back to the OS, which would
         // hide the threads' stacks); the heap is read after a GC, as for the other kinds.
         Snapshot beforeGc = Snapshot.take();
+        Thread.sleep(300); // G1 gives shrunk heap back in the background just after a GC: let it finish first
         Snapshot before = Snapshot.take(false);
         List<Thread> threads = new ArrayList<>(held);
         try {
