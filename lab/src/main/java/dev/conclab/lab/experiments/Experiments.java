@@ -47,6 +47,7 @@ import dev.conclab.lab.experiments.network.ConnectionPoolExperiment;
 import dev.conclab.lab.experiments.network.CrawlerModels;
 import dev.conclab.lab.experiments.network.HundredRequests;
 import dev.conclab.lab.experiments.network.MillionIo;
+import dev.conclab.lab.experiments.network.ParallelIo;
 import dev.conclab.lab.experiments.network.RateLimiterExperiment;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
@@ -134,7 +135,8 @@ public final class Experiments {
             new HundredRequests(),
             new MillionIo(),
             new RateLimiterExperiment(),
-            new CrawlerModels());
+            new CrawlerModels(),
+            new ParallelIo());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

@@ -12,6 +12,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -233,15 +234,18 @@ public final class DelayedServer implements AutoCloseable {
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay);
             long left;
-            while ((left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())) > 0) {
-                socket.setSoTimeout((int) Math.min(left, Integer.MAX_VALUE));
+            // The whole delay, never less: a timeout rounded down would answer up to 1 ms early, and clients
+            // here check that N requests take at least their waves × D.
+            while ((left = deadline - System.nanoTime()) > 0) {
+                long ceilMillis = TimeUnit.NANOSECONDS.toMillis(left + 999_999);
+                socket.setSoTimeout((int) Math.min(Math.max(1, ceilMillis), Integer.MAX_VALUE));
                 try {
                     int b = in.read();
                     if (b < 0) {
                         return false;
                     }
                     in.unread(b);
-                    Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                    Thread.sleep(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
                     return true;
                 } catch (SocketTimeoutException e) {
                     // the delay is over (or nearly: the loop checks)
