@@ -11,7 +11,8 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 /** {@code conclab}: the lab's command line. */
-@Command(name = "conclab", mixinStandardHelpOptions = true, version = "conclab 0.1.0",
+@Command(name = "conclab", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+        version = "conclab 0.1.0",
         description = "A concurrency lab: 105 questions, each answered by an experiment that runs here.",
         subcommands = {ListCommand.class, ShowCommand.class, ExperimentsCommand.class, RunCommand.class,
                 CheckCommand.class, CrawlCommand.class, ChatCommand.class, CommandLine.HelpCommand.class},

@@ -107,6 +107,20 @@ class CliTest {
         assertThat(unknownOption.err().strip()).startsWith("conclab: Unknown option: '--fast'").doesNotContain("\n");
     }
 
+    /** Every usage error points at {@code --help}, so every command and subcommand must answer it. */
+    @Test
+    void everyCommandAnswersHelp() {
+        for (String[] command : new String[][] {{"list"}, {"show"}, {"experiments"}, {"run"}, {"check"},
+                {"crawl"}, {"crawl", "site"}, {"chat"}, {"chat", "serve"}}) {
+            String[] args = java.util.Arrays.copyOf(command, command.length + 1);
+            args[command.length] = "--help";
+            Outcome outcome = conclab(args);
+            String name = "conclab " + String.join(" ", command);
+            assertThat(outcome.status()).as(name).isZero();
+            assertThat(outcome.out()).as(name).startsWith("Usage: " + name + " ");
+        }
+    }
+
     @Test
     void experimentsListsEachWithItsCardsAndClaims() {
         Outcome outcome = conclab("experiments");
