@@ -1,6 +1,6 @@
 // The conclab chat page: speaks chat/PROTOCOL.md over one WebSocket. Plain DOM, no framework.
 // Every piece of text from the server or the user goes into the page through textContent or an attribute set with
-// setAttribute/dataset, never through innerHTML, so a message cannot inject markup or script.
+// setAttribute/dataset, never through an HTML parser, so a message cannot inject markup or script.
 'use strict';
 
 (() => {
