@@ -162,6 +162,7 @@
     const item = li || el('li', 'dm');
     item.replaceChildren();
     if (m.id !== undefined) item.dataset.id = String(m.id);
+    item.dataset.ts = String(m.ts);
     item.dataset.from = m.from;
     item.dataset.to = m.to;
     const meta = el('span', 'meta', m.id === undefined ? `… ${time(m.ts)}` : `#${m.id} ${time(m.ts)}`);
@@ -238,7 +239,7 @@
           pending.delete(m.ref);
           li.classList.remove('pending');
           li.dataset.id = String(m.id);
-          li.querySelector('.meta').textContent = `#${m.id} ` + li.querySelector('.meta').textContent.slice(2);
+          li.querySelector('.meta').textContent = `#${m.id} ${time(Number(li.dataset.ts))}`;
         }
         break;
       case 'error':

@@ -168,6 +168,8 @@ class ChatPageBrowserTest {
         assertThat(dm.findElement(By.className("text")).getText()).isEqualTo("psst, alice");
         WebElement sent = waitFor(bob, d -> first(d, By.cssSelector("#dms li.sent[data-id]:not(.pending)")));
         assertThat(sent.getDomAttribute("data-id")).isEqualTo(dm.getDomAttribute("data-id"));
+        assertThat(sent.findElement(By.className("meta")).getText())
+                .matches("#" + dm.getDomAttribute("data-id") + " \\d\\d:\\d\\d:\\d\\d");
 
         // leave, then join again: alice sees bob go and come back, bob gets the room's history on join
         WebElement bobsLobby = waitFor(bob, d -> first(d, By.cssSelector("#rooms li[data-room='lobby']")));
