@@ -4,6 +4,7 @@ import dev.conclab.chat.core.ChatHub;
 import dev.conclab.chat.core.Session;
 import dev.conclab.chat.core.Transport;
 import dev.conclab.chat.protocol.CloseCode;
+import dev.conclab.chat.web.WebPage;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -14,6 +15,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -27,7 +29,6 @@ import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -100,7 +101,7 @@ final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements T
                 case WebSocketFrame ignored -> {
                     // pongs (pings and closes are answered by the protocol handler)
                 }
-                case FullHttpRequest request -> notFound(ctx, request);
+                case FullHttpRequest request -> servePage(ctx, request);
                 default -> {
                 }
             }
@@ -109,12 +110,14 @@ final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements T
         }
     }
 
-    private void notFound(ChannelHandlerContext ctx, FullHttpRequest request) {
-        byte[] body = ("not found; the chat is a WebSocket at " + pagePath + "\n").getBytes(StandardCharsets.UTF_8);
+    /** A plain HTTP request (not the WebSocket upgrade): the browser page, or 404/405 as {@link WebPage} says. */
+    private void servePage(ChannelHandlerContext ctx, FullHttpRequest request) {
+        WebPage.Response page = WebPage.of(pagePath).respond(request.method().name(), request.uri());
         FullHttpResponse response = new DefaultFullHttpResponse(request.protocolVersion(),
-                HttpResponseStatus.NOT_FOUND, Unpooled.wrappedBuffer(body));
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
-        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+                HttpResponseStatus.valueOf(page.status()), Unpooled.wrappedBuffer(page.body()));
+        page.headers().forEach(response.headers()::set);
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, page.body().length);
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
