@@ -435,7 +435,11 @@ public final class LoadGenerator {
     /** The local port range and whether this run's connections fit in it from one source address. */
     private String ephemeralPorts() {
         try {
-            String[] range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+            String[] range;
+            // not Files.readString: on this kernel it reads one byte of a sysctl file (the size it reports)
+            try (var in = new java.io.FileInputStream("/proc/sys/net/ipv4/ip_local_port_range")) {
+                range = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim().split("\\s+");
+            }
             int lo = Integer.parseInt(range[0]);
             int hi = Integer.parseInt(range[1]);
             int sources = Math.max(1, config.localAddresses().size());

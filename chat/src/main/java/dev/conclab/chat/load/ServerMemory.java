@@ -61,16 +61,17 @@ public record ServerMemory(long heapBytes, long rssBytes) {
             return -1;
         }
         long sum = -1;
-        for (String line : heapInfo.split("\n")) {
-            if (line.isEmpty() || Character.isWhitespace(line.charAt(0)) || line.startsWith("Metaspace")) {
+        for (String raw : heapInfo.split("\n")) {
+            String line = raw.strip();
+            Matcher m = USED.matcher(line);
+            if (!m.find()) {
                 continue;
             }
-            Matcher m = USED.matcher(line);
-            if (m.find()) {
-                long used = Long.parseLong(m.group(1)) * 1024;
-                if (line.contains("heap")) {
-                    return used;                            // one line sums the whole heap (G1, Z, Shenandoah)
-                }
+            long used = Long.parseLong(m.group(1)) * 1024;
+            if (line.contains(" heap ")) {
+                return used;                                // one line sums the whole heap (G1, Z, Shenandoah)
+            }
+            if (line.contains("generation") || line.startsWith("PSYoungGen") || line.startsWith("ParOldGen")) {
                 sum = Math.max(sum, 0) + used;              // a generation (Serial, Parallel): add them up
             }
         }

@@ -78,7 +78,8 @@ class LoadGeneratorTest {
         assertThat(ServerMemory.heapUsed("""
                  def new generation   total 4928K, used 1000K [0x0, 0x1, 0x2)
                  tenured generation   total 10944K, used 2000K [0x0, 0x1, 0x2)
-                """)).isEqualTo(-1);
+                 Metaspace       used 700K, committed 900K, reserved 1114112K
+                """)).isEqualTo(3000L * 1024);
         assertThat(ServerMemory.heapUsed(null)).isEqualTo(-1);
     }
 
