@@ -27,7 +27,8 @@ import java.util.OptionalLong;
  * @param localAddresses     local source addresses to spread connections over (each gives its own ephemeral ports);
  *                           empty: the system's choice
  * @param ioThreads          the client event loop's threads
- * @param stopAboveP99Millis stop the rate steps after the first whose p99 delivery latency exceeds this (0: run all)
+ * @param stopAboveP99Millis stop the rate steps after two in a row whose p99 delivery latency exceeds this (0: run
+ *                           all)
  * @param connectTimeout     how long connecting and joining every connection may take
  */
 public record LoadConfig(URI url, int connections, int rooms, List<Double> rates, Duration duration,

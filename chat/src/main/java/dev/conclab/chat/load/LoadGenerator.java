@@ -116,11 +116,13 @@ public final class LoadGenerator {
             }
             ServerMemory heldMemory = memory();
             List<LoadReport.Step> steps = new ArrayList<>();
+            int over = 0;
             for (int i = 0; i < config.rates().size(); i++) {
                 LoadReport.Step s = runStep(i, config.rates().get(i), clients);
                 steps.add(s);
-                if (config.stopAboveP99Millis() > 0 && s.p99Millis() > config.stopAboveP99Millis()) {
-                    break;
+                over = config.stopAboveP99Millis() > 0 && s.p99Millis() > config.stopAboveP99Millis() ? over + 1 : 0;
+                if (over == 2) {
+                    break;                                 // two in a row: one may be a hiccup of a shared machine
                 }
             }
             stopping = true;

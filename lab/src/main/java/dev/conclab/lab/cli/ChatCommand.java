@@ -157,7 +157,7 @@ final class ChatCommand implements Runnable {
         int ioThreads;
 
         @Option(names = "--stop-above-p99", defaultValue = "0", paramLabel = "MS",
-                description = "Stop the rate steps after the first whose p99 latency exceeds MS (default 0: never).")
+                description = "Stop the rate steps after two in a row whose p99 latency exceeds MS (default 0: never).")
         double stopAboveP99;
 
         @Option(names = "--json", description = "Print the report as JSON.")
