@@ -85,9 +85,9 @@ public final class ChatBench {
             return best;
         }
 
-        /** The measured rate steps: after the idle hold (step 0) and the warm-up (step 1). */
+        /** The measured rate steps: after the idle hold (step 0). */
         public List<LoadReport.Step> measured() {
-            return report.steps().size() <= 2 ? List.of() : report.steps().subList(2, report.steps().size());
+            return report.steps().size() <= 1 ? List.of() : report.steps().subList(1, report.steps().size());
         }
 
         /** The idle target per connection for this model, bytes (10 KB event loop, 20 KB otherwise). */
@@ -127,11 +127,10 @@ public final class ChatBench {
             int port = Integer.parseInt(first.substring(5).trim());
             List<Double> rates = new ArrayList<>();
             rates.add(0.0);                                // the idle hold comes first
-            rates.add(s.rates().getFirst());               // a warm-up step (JIT, buffers), not counted
             rates.addAll(s.rates());
             LoadConfig config = new LoadConfig(URI.create("ws://127.0.0.1:" + port + "/chat"), s.connections(),
                     s.connections() / s.roomSize(), rates, s.step(), OptionalLong.of(server.pid()), 256,
-                    List.of(), 2, P99_LIMIT_MILLIS, Duration.ofMinutes(3));
+                    List.of(), 2, P99_LIMIT_MILLIS, Duration.ofMinutes(3), s.step());  // warm-up: one step, not counted
             return LoadGenerator.run(config);
         } finally {
             server.getOutputStream().close();              // the child shuts down when its stdin ends

@@ -30,7 +30,7 @@ class ChatBenchSmokeTest {
         assertThat(report.connectionsHeld()).isEqualTo(200);
         assertThat(report.memoryHeld().rssBytes()).isPositive();
         assertThat(report.memoryHeld().heapBytes()).isPositive();
-        assertThat(report.steps()).hasSize(2 + ChatBench.Settings.tiny().rates().size());
+        assertThat(report.steps()).hasSize(1 + ChatBench.Settings.tiny().rates().size());
         assertThat(runs.getFirst().measured()).hasSize(ChatBench.Settings.tiny().rates().size());
         assertThat(report.steps().getFirst().rate()).as("the idle hold").isZero();
         assertThat(report.steps().stream().filter(s -> s.rate() > 0))

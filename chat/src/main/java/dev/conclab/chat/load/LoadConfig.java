@@ -30,10 +30,13 @@ import java.util.OptionalLong;
  * @param stopAboveP99Millis stop the rate steps after two in a row whose p99 delivery latency exceeds this (0: run
  *                           all)
  * @param connectTimeout     how long connecting and joining every connection may take
+ * @param warmup             a step at the first non-zero rate before the measured steps, not reported (JIT, buffers);
+ *                           zero: none
  */
 public record LoadConfig(URI url, int connections, int rooms, List<Double> rates, Duration duration,
                          OptionalLong serverPid, int connectConcurrency, List<InetAddress> localAddresses,
-                         int ioThreads, double stopAboveP99Millis, Duration connectTimeout) {
+                         int ioThreads, double stopAboveP99Millis, Duration connectTimeout,
+                         Duration warmup) {
 
     /** The most connections one run opens (one process; the machine allows 20,000 open files per process). */
     public static final int MAX_CONNECTIONS = 19_000;
@@ -47,6 +50,10 @@ public record LoadConfig(URI url, int connections, int rooms, List<Double> rates
         Objects.requireNonNull(serverPid, "serverPid");
         Objects.requireNonNull(localAddresses, "localAddresses");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(warmup, "warmup");
+        if (warmup.isNegative() || warmup.compareTo(Duration.ofMinutes(10)) > 0) {
+            throw new IllegalArgumentException("warmup must be in 0 s..10 min, got " + warmup);
+        }
         if (!"ws".equals(url.getScheme()) || url.getHost() == null || url.getPort() <= 0) {
             throw new IllegalArgumentException("url must be ws://host:port/path with an explicit port, got " + url);
         }
@@ -79,32 +86,37 @@ public record LoadConfig(URI url, int connections, int rooms, List<Double> rates
     /** {@code connections} over {@code rooms} at one {@code rate} for {@code duration}; other fields default. */
     public static LoadConfig of(URI url, int connections, int rooms, double rate, Duration duration) {
         return new LoadConfig(url, connections, rooms, List.of(rate), duration, OptionalLong.empty(), 256, List.of(),
-                2, 0, Duration.ofMinutes(2));
+                2, 0, Duration.ofMinutes(2), Duration.ZERO);
     }
 
     public LoadConfig withRates(List<Double> rates) {
         return new LoadConfig(url, connections, rooms, rates, duration, serverPid, connectConcurrency, localAddresses,
-                ioThreads, stopAboveP99Millis, connectTimeout);
+                ioThreads, stopAboveP99Millis, connectTimeout, warmup);
+    }
+
+    public LoadConfig withWarmup(Duration warmup) {
+        return new LoadConfig(url, connections, rooms, rates, duration, serverPid, connectConcurrency, localAddresses,
+                ioThreads, stopAboveP99Millis, connectTimeout, warmup);
     }
 
     public LoadConfig withServerPid(long pid) {
         return new LoadConfig(url, connections, rooms, rates, duration, OptionalLong.of(pid), connectConcurrency,
-                localAddresses, ioThreads, stopAboveP99Millis, connectTimeout);
+                localAddresses, ioThreads, stopAboveP99Millis, connectTimeout, warmup);
     }
 
     public LoadConfig withStopAboveP99Millis(double millis) {
         return new LoadConfig(url, connections, rooms, rates, duration, serverPid, connectConcurrency, localAddresses,
-                ioThreads, millis, connectTimeout);
+                ioThreads, millis, connectTimeout, warmup);
     }
 
     public LoadConfig withLocalAddresses(List<InetAddress> addresses) {
         return new LoadConfig(url, connections, rooms, rates, duration, serverPid, connectConcurrency, addresses,
-                ioThreads, stopAboveP99Millis, connectTimeout);
+                ioThreads, stopAboveP99Millis, connectTimeout, warmup);
     }
 
     public LoadConfig withIoThreads(int threads) {
         return new LoadConfig(url, connections, rooms, rates, duration, serverPid, connectConcurrency, localAddresses,
-                threads, stopAboveP99Millis, connectTimeout);
+                threads, stopAboveP99Millis, connectTimeout, warmup);
     }
 
     /**

@@ -34,6 +34,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -116,9 +117,13 @@ public final class LoadGenerator {
             }
             ServerMemory heldMemory = memory();
             List<LoadReport.Step> steps = new ArrayList<>();
+            double warmRate = config.rates().stream().filter(r -> r > 0).findFirst().orElse(0.0);
+            if (!config.warmup().isZero() && warmRate > 0) {
+                runStep(config.rates().size(), warmRate, config.warmup(), clients);   // not reported
+            }
             int over = 0;
             for (int i = 0; i < config.rates().size(); i++) {
-                LoadReport.Step s = runStep(i, config.rates().get(i), clients);
+                LoadReport.Step s = runStep(i, config.rates().get(i), config.duration(), clients);
                 steps.add(s);
                 over = config.stopAboveP99Millis() > 0 && s.p99Millis() > config.stopAboveP99Millis() ? over + 1 : 0;
                 if (over == 2) {
@@ -197,7 +202,7 @@ public final class LoadGenerator {
 
     // ---- a rate step ----
 
-    private LoadReport.Step runStep(int index, double rate, Client[] clients) throws InterruptedException {
+    private LoadReport.Step runStep(int index, double rate, Duration duration, Client[] clients) throws InterruptedException {
         latencyMicros.reset();
         delivered.reset();
         acked.reset();
@@ -206,7 +211,7 @@ public final class LoadGenerator {
         long expected = 0;
         int cursor = 0;
         long start = System.nanoTime();
-        long length = config.duration().toNanos();
+        long length = duration.toNanos();
         if (rate > 0) {
             while (true) {
                 long elapsed = System.nanoTime() - start;
@@ -236,7 +241,7 @@ public final class LoadGenerator {
                 }
             }
         } else {
-            Thread.sleep(config.duration());
+            Thread.sleep(duration);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         long graceEnd = System.nanoTime() + GRACE_NANOS;

@@ -160,6 +160,11 @@ final class ChatCommand implements Runnable {
                 description = "Stop the rate steps after two in a row whose p99 latency exceeds MS (default 0: never).")
         double stopAboveP99;
 
+        @Option(names = "--warmup", defaultValue = "0", paramLabel = "S",
+                description = "Seconds of sending at the first non-zero rate before the measured steps, not "
+                        + "reported (0..600, default 0).")
+        double warmupSeconds;
+
         @Option(names = "--json", description = "Print the report as JSON.")
         boolean json;
 
@@ -180,6 +185,9 @@ final class ChatCommand implements Runnable {
                     throw new IllegalArgumentException("--duration must be in 0.1..3600 seconds, got "
                             + durationSeconds);
                 }
+                if (!(warmupSeconds >= 0 && warmupSeconds <= 600)) {
+                    throw new IllegalArgumentException("--warmup must be in 0..600 seconds, got " + warmupSeconds);
+                }
                 java.util.List<InetAddress> sources = new java.util.ArrayList<>();
                 for (String a : localAddresses) {
                     try {
@@ -192,7 +200,8 @@ final class ChatCommand implements Runnable {
                 config = new LoadConfig(uri, connections, rooms, LoadConfig.parseRates(rate),
                         Duration.ofNanos((long) (durationSeconds * 1e9)),
                         serverPid == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(serverPid),
-                        config.connectConcurrency(), sources, ioThreads, stopAboveP99, config.connectTimeout());
+                        config.connectConcurrency(), sources, ioThreads, stopAboveP99, config.connectTimeout(),
+                        Duration.ofNanos((long) (warmupSeconds * 1e9)));
                 if (serverPid != null && ProcessHandle.of(serverPid).isEmpty()) {
                     throw new IllegalArgumentException("--server-pid " + serverPid + ": no such process");
                 }
