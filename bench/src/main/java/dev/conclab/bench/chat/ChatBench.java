@@ -77,7 +77,7 @@ public final class ChatBench {
     /** One model's run: the load generator's report. */
     public record ModelRun(ChatModel model, LoadReport report) {
 
-        /** The highest rate whose p99 delivery latency was ≤ {@value #P99_LIMIT_MILLIS} ms with every copy delivered. */
+        /** The highest rate with p99 delivery latency ≤ {@value #P99_LIMIT_MILLIS} ms and every copy delivered. */
         public double bestRate() {
             double best = 0;
             for (LoadReport.Step s : measured()) {
@@ -155,11 +155,10 @@ public final class ChatBench {
                     run.model().id(), r.connectionsHeld(), r.connectionsAsked(), r.connectFailures(),
                     r.connectSeconds(), r.ephemeralPorts());
             double load = r.steps().isEmpty() ? -1 : r.steps().getFirst().loadAverage();
-            out.printf(Locale.ROOT, "  idle: heap %,.0f B/connection, RSS %,.0f B/connection (target ≤ %,.0f B)"
-                            + "  %s  load %.2f%n", r.heapPerConnection(), r.rssPerConnection(),
-                    run.targetBytesPerConnection(),
-                    r.heapPerConnection() >= 0 && r.heapPerConnection() <= run.targetBytesPerConnection()
-                            ? "heap met" : "heap NOT met", load);
+            double target = run.targetBytesPerConnection();
+            out.printf(Locale.ROOT, "  idle: heap %,.0f B/connection, RSS %,.0f B/connection (target ≤ %,.0f B: "
+                            + "heap %s, RSS %s)  load %.2f%n", r.heapPerConnection(), r.rssPerConnection(), target,
+                    met(r.heapPerConnection(), target), met(r.rssPerConnection(), target), load);
             out.printf("  %10s %10s %12s %12s %9s %9s %9s %9s %6s%n", "rate/s", "sent/s", "expected", "delivered",
                     "p50 ms", "p99 ms", "p999 ms", "max ms", "load");
             for (LoadReport.Step s : run.measured()) {
@@ -177,11 +176,16 @@ public final class ChatBench {
         if (base != null && base.bestRate() > 0) {
             for (ModelRun run : runs) {
                 if (run != base) {
-                    out.printf(Locale.ROOT, "  %s / eventloop highest rate: %.2f× (target ≥ 0.8×)%n", run.model().id(),
+                    out.printf(Locale.ROOT, "  %s / eventloop highest rate: %.2f× (target ≥ 0.8×)%n",
+                            run.model().id(),
                             run.bestRate() / base.bestRate());
                 }
             }
         }
+    }
+
+    private static String met(double bytes, double target) {
+        return bytes < 0 ? "unknown" : bytes <= target ? "met" : "NOT met";
     }
 
     /** Runs the suite for BenchMain: every model, the full or quick settings. */

@@ -202,7 +202,8 @@ public final class LoadGenerator {
 
     // ---- a rate step ----
 
-    private LoadReport.Step runStep(int index, double rate, Duration duration, Client[] clients) throws InterruptedException {
+    private LoadReport.Step runStep(int index, double rate, Duration duration, Client[] clients)
+            throws InterruptedException {
         latencyMicros.reset();
         delivered.reset();
         acked.reset();

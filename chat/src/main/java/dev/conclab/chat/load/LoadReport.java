@@ -83,7 +83,10 @@ public record LoadReport(String url, int connectionsAsked, int connectionsHeld, 
         return before < 0 || held < 0 || connectionsHeld == 0 ? -1 : (double) (held - before) / connectionsHeld;
     }
 
-    /** The report as one JSON object (fields as the record's, plus {@code heapPerConnection}, {@code rssPerConnection}). */
+    /**
+     * The report as one JSON object: the record's fields, plus {@code heapPerConnection} and
+     * {@code rssPerConnection}.
+     */
     public String toJson() {
         try {
             var mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
