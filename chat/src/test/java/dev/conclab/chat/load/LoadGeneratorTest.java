@@ -47,7 +47,7 @@ class LoadGeneratorTest {
         assertThat(step.p99Millis()).isLessThanOrEqualTo(step.p999Millis());
         assertThat(step.p999Millis()).isLessThanOrEqualTo(step.maxMillis());
         assertThat(step.p99Millis()).as("p99 delivery latency, ms (generous: correctness, not speed)")
-                .isLessThan(2_000);
+                .isLessThan(4_000);                   // under the 5 s grace; loaded runs saw up to 0.8 s
         assertThat(report.memoryHeld().rssBytes()).isPositive();
         assertThat(report.toJson()).contains("\"connectionsHeld\" : 300").contains("\"p99Millis\"")
                 .contains("\"rssPerConnection\"");
