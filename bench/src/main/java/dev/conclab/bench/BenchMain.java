@@ -58,6 +58,9 @@ import java.util.concurrent.ExecutionException;
  *   <li>{@code crawl}: {@link dev.conclab.bench.crawl.CrawlBench}, the crawler against its local test site: the site
  *       alone under wrk, a 10,000-page crawl at 50 ms latency against the ideal with the crawler's CPU per page, and
  *       zero-latency pages per second for the three fetch models, each with the load average.</li>
+ *   <li>{@code chat}: {@link dev.conclab.bench.chat.ChatBench}, each chat model in a child JVM holding 10,000
+ *       WebSocket connections from this one: heap and RSS per idle connection, then the highest broadcast rate in
+ *       rooms of 100 with p99 delivery ≤ 50 ms, each with the load average.</li>
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
@@ -70,7 +73,7 @@ import java.util.concurrent.ExecutionException;
 public final class BenchMain {
 
     /** The suites, in the order they run when none is named. */
-    static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit", "crawl");
+    static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit", "crawl", "chat");
 
     private static final int FOOTPRINT_SLEEPERS = 10_000;
     private static final double ACCURACY_RATE = 10_000;
@@ -176,6 +179,7 @@ public final class BenchMain {
                 out.println("load average after the accuracy run: " + SlowestCall.loadAverage());
             }
             case "crawl" -> dev.conclab.bench.crawl.CrawlBench.runAndPrint(quick, machine(), out);
+            case "chat" -> dev.conclab.bench.chat.ChatBench.runAndPrint(quick, machine(), out);
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }
     }
