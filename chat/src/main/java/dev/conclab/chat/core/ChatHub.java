@@ -57,9 +57,12 @@ public final class ChatHub implements AutoCloseable {
     private final LongAdder rateLimited = new LongAdder();
     private volatile boolean shuttingDown;
 
-    /** A hub on one node: {@link LocalBroadcaster}, wall-clock timestamps. */
+    /**
+     * A hub with the bus {@code config} asks for ({@link Broadcaster#of}: Redis when configured, else this node
+     * alone) and wall-clock timestamps.
+     */
     public ChatHub(ChatConfig config) {
-        this(config, new LocalBroadcaster(), System::currentTimeMillis);
+        this(config, Broadcaster.of(config), System::currentTimeMillis);
     }
 
     /**
@@ -320,8 +323,7 @@ public final class ChatHub implements AutoCloseable {
         room.lock.lock();
         try {
             // Stamped under the room's lock: the room's ids, deliveries and history share one order.
-            id = ids.incrementAndGet();
-            broadcaster.publish(new RoomEvent.Posted(new ChatMessage(id, m.room(), s.name(), m.text(), now())));
+            id = broadcaster.post(new ChatMessage(0, m.room(), s.name(), m.text(), now()), ids::incrementAndGet);
         } finally {
             room.lock.unlock();
         }
@@ -334,7 +336,7 @@ public final class ChatHub implements AutoCloseable {
         if (to == null) {
             return Problem.UNKNOWN_USER;
         }
-        long id = ids.incrementAndGet();
+        long id = broadcaster.nextId(ids::incrementAndGet);
         send(to, codec.dm(id, s.name(), d.to(), d.text(), now()));
         send(s, codec.ack(d.ref(), id));
         return null;
@@ -351,7 +353,7 @@ public final class ChatHub implements AutoCloseable {
                 room.lock.unlock();
             }
         }
-        send(s, codec.presence(w.room(), members, w.ref()));
+        send(s, codec.presence(w.room(), broadcaster.presence(w.room(), members), w.ref()));
         return null;
     }
 
