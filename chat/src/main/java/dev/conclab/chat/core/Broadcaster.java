@@ -5,6 +5,7 @@ import dev.conclab.chat.protocol.ChatMessage;
 import dev.conclab.chat.redis.RedisBroadcaster;
 
 import java.util.List;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -41,15 +42,17 @@ public interface Broadcaster extends AutoCloseable {
     void publish(RoomEvent event);
 
     /**
-     * Publishes a message posted to a room and returns the id it was stamped with ({@code message.id()} is ignored).
-     * Called under the room's lock. The default takes the id from {@code localIds}; a cluster bus stamps it from a
-     * cluster-wide sequence in the same step as publishing, so ids increase in the room's order on every node.
+     * Publishes a message posted to a room, stamped with a fresh id ({@code message.id()} is ignored), and calls
+     * {@code delivered} with that id once this node's listener has had the message, so the sender's {@code ack}
+     * follows its own copy. Called under the room's lock. The default takes the id from {@code localIds} and
+     * delivers synchronously; a cluster bus stamps the id from a cluster-wide sequence in the same step as publishing
+     * (ids then increase in the room's order on every node) and calls {@code delivered} when its own echo arrives.
      */
-    default long post(ChatMessage message, LongSupplier localIds) {
+    default void post(ChatMessage message, LongSupplier localIds, LongConsumer delivered) {
         long id = localIds.getAsLong();
         publish(new RoomEvent.Posted(new ChatMessage(id, message.room(), message.from(), message.text(),
                 message.ts())));
-        return id;
+        delivered.accept(id);
     }
 
     /** A fresh message id (direct messages); the default takes it from {@code localIds}. */

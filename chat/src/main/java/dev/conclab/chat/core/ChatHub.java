@@ -319,15 +319,15 @@ public final class ChatHub implements AutoCloseable {
         if (room == null) {
             return Problem.NOT_IN_ROOM;
         }
-        long id;
         room.lock.lock();
         try {
-            // Stamped under the room's lock: the room's ids, deliveries and history share one order.
-            id = broadcaster.post(new ChatMessage(0, m.room(), s.name(), m.text(), now()), ids::incrementAndGet);
+            // Stamped under the room's lock: the room's ids, deliveries and history share one order. The ack goes
+            // once this node has delivered the message, so the sender sees its message before the ack.
+            broadcaster.post(new ChatMessage(0, m.room(), s.name(), m.text(), now()), ids::incrementAndGet,
+                    id -> send(s, codec.ack(m.ref(), id)));
         } finally {
             room.lock.unlock();
         }
-        send(s, codec.ack(m.ref(), id));
         return null;
     }
 

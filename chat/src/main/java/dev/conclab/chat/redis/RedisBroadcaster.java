@@ -18,11 +18,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -35,8 +37,9 @@ import java.util.function.LongSupplier;
  *
  * <p><b>Single delivery path.</b> A node does not deliver its own events when it publishes them: it delivers every
  * event, its own included, when its subscription receives it. So each local member gets each event exactly once, and
- * the members of every node see a room's events in the same order, with increasing ids. The price: the sender's
- * {@code ack} (sent when the script returns the id) may reach it before its own {@code message}.
+ * the members of every node see a room's events in the same order, with increasing ids. The sender's {@code ack} is
+ * held until its own message has come back and been delivered (whichever of "the script returned the id" and "the
+ * echo was delivered" happens second sends it), so the protocol's "message, then ack" holds as on one node.
  *
  * <p><b>Presence.</b> A sorted set per room holds {@code name + ' ' + node} scored by the join's id (join order);
  * {@link #presence} answers the names of every node. Names are unique per node only, so a name may be listed twice.
@@ -49,7 +52,8 @@ import java.util.function.LongSupplier;
  * <p><b>When Redis goes away.</b> Commands fail: {@link #post}, {@link #nextId} and joins throw
  * {@link IllegalStateException} (the hub closes that client's connection with 1011); a failed {@code left} is
  * counted and dropped (the presence set may keep the name); {@link #presence} answers this node's members. The
- * subscriber reconnects with backoff (100 ms doubling to 2 s); events published while it was away are lost. The
+ * subscriber reconnects with backoff (100 ms doubling to 2 s); events published while it was away are lost (and a
+ * message of this node among them gets no ack). The
  * server keeps running, and works again once Redis is back.
  *
  * <p><b>Thread safety.</b> All methods may be called from any thread. {@link #close} is idempotent and stops the
@@ -86,6 +90,9 @@ public final class RedisBroadcaster implements Broadcaster {
     private final ReentrantLock commandLock = new ReentrantLock();
     private Jedis commands;                             // guarded by commandLock; null until (re)connected
     private final LongAdder droppedEvents = new LongAdder();
+    /** Acks of this node's posts by id: the callback until the echo is delivered, or {@link #ECHOED} if it came first. */
+    private final ConcurrentHashMap<Long, LongConsumer> pendingAcks = new ConcurrentHashMap<>();
+    private static final LongConsumer ECHOED = id -> { };
     private final LongAdder reconnects = new LongAdder();
     private final CountDownLatch subscribed = new CountDownLatch(1);
     private final AtomicReference<Throwable> lastFailure = new AtomicReference<>();
@@ -150,7 +157,7 @@ public final class RedisBroadcaster implements Broadcaster {
     @Override
     public void publish(RoomEvent event) {
         switch (event) {
-            case RoomEvent.Posted p -> post(p.message(), () -> 0);
+            case RoomEvent.Posted p -> post(p.message(), () -> 0, id -> { });
             case RoomEvent.Joined j -> runScript(j.room(), "J", j.name(), body("J", j.room()).put("name", j.name()));
             case RoomEvent.Left l -> {
                 try {
@@ -162,11 +169,18 @@ public final class RedisBroadcaster implements Broadcaster {
         }
     }
 
-    /** Stamps the message with a cluster-wide id and Redis's time, and publishes it; returns the id. */
+    /**
+     * Stamps the message with a cluster-wide id and Redis's time and publishes it; {@code delivered} runs once its
+     * echo has been delivered here (on the subscriber thread, or on this one if the echo was first).
+     */
     @Override
-    public long post(ChatMessage message, LongSupplier localIds) {
-        return runScript(message.room(), "P", message.from(),
+    public void post(ChatMessage message, LongSupplier localIds, LongConsumer delivered) {
+        long id = runScript(message.room(), "P", message.from(),
                 body("P", message.room()).put("from", message.from()).put("text", message.text()));
+        if (pendingAcks.putIfAbsent(id, delivered) != null) {
+            pendingAcks.remove(id); // the echo was delivered first
+            delivered.accept(id);
+        }
     }
 
     /** The next id of the cluster-wide sequence (room and direct messages share it). */
@@ -225,8 +239,8 @@ public final class RedisBroadcaster implements Broadcaster {
         return (Long) id;
     }
 
-    private static ObjectNode body(String kind, String room) {
-        return JSON.createObjectNode().put("k", kind).put("room", room);
+    private ObjectNode body(String kind, String room) {
+        return JSON.createObjectNode().put("k", kind).put("node", node).put("room", room);
     }
 
     private static String presenceKey(String room) {
@@ -276,6 +290,7 @@ public final class RedisBroadcaster implements Broadcaster {
             try (Jedis sub = connect("subscriber")) {
                 if (!first) {
                     reconnects.increment();
+                    pendingAcks.clear(); // echoes published while away are lost: their acks never come
                 }
                 first = false;
                 backoff = 100;
@@ -307,7 +322,7 @@ public final class RedisBroadcaster implements Broadcaster {
                 unsubscribe();
                 return;
             }
-            RoomEvent event;
+            Decoded event;
             try {
                 event = decode(message);
             } catch (IOException | RuntimeException e) {
@@ -315,27 +330,38 @@ public final class RedisBroadcaster implements Broadcaster {
                 return;
             }
             try {
-                listener.onEvent(event);
+                listener.onEvent(event.event());
             } catch (RuntimeException e) {
                 droppedEvents.increment(); // a failure in one delivery must not end the subscription
+            }
+            if (event.event() instanceof RoomEvent.Posted && node.equals(event.node())) {
+                LongConsumer ack = pendingAcks.putIfAbsent(event.id(), ECHOED);
+                if (ack != null) { // the script had returned: ack now, after the delivery
+                    pendingAcks.remove(event.id());
+                    ack.accept(event.id());
+                }
             }
         }
     }
 
+    /** An event as received: its id, the node that published it, and the event. */
+    record Decoded(long id, String node, RoomEvent event) {}
+
     /** {@code "id ts json"} as the script published it. */
-    static RoomEvent decode(String message) throws IOException {
+    static Decoded decode(String message) throws IOException {
         int a = message.indexOf(' ');
         int b = message.indexOf(' ', a + 1);
         long id = Long.parseLong(message.substring(0, a));
         long ts = Long.parseLong(message.substring(a + 1, b));
         JsonNode body = JSON.readTree(message.substring(b + 1));
         String room = body.get("room").asText();
-        return switch (body.get("k").asText()) {
+        RoomEvent event = switch (body.get("k").asText()) {
             case "P" -> new RoomEvent.Posted(new ChatMessage(id, room, body.get("from").asText(),
                     body.get("text").asText(), ts));
             case "J" -> new RoomEvent.Joined(room, body.get("name").asText());
             case "L" -> new RoomEvent.Left(room, body.get("name").asText());
             default -> throw new IOException("unknown event kind in " + message);
         };
+        return new Decoded(id, body.path("node").asText(), event);
     }
 }
