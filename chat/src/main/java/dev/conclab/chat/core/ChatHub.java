@@ -31,6 +31,7 @@ import java.util.function.LongSupplier;
  * <p><b>Ids and timestamps.</b> Message ids (room and direct messages alike) come from one counter: unique and
  * increasing on this hub, so the acks one client receives carry increasing ids, and a room's messages reach every
  * member, and its history, in id order. Timestamps are epoch milliseconds that never decrease.
+ * With a cluster bus ({@link Broadcaster#post}, {@link Broadcaster#nextId}) the bus assigns them, cluster-wide.
  *
  * <p><b>Rooms.</b> A room exists while it has members (at most {@link ChatConfig#maxRooms()} at once); its history
  * (the last {@link ChatConfig#historySize()} messages) goes when its last member leaves.
