@@ -132,19 +132,18 @@ public final class RedisBroadcaster implements Broadcaster {
             throw new IllegalStateException("already started");
         }
         this.listener = listener;
-        subscriber = Thread.ofVirtual().name("chat-redis-subscriber").start(this::subscribeLoop);
         boolean ok;
         try {
+            command(j -> j.ping()); // fail at once, not at the first join, when Redis cannot be reached
+            subscriber = Thread.ofVirtual().name("chat-redis-subscriber").start(this::subscribeLoop);
             ok = subscribed.await(START_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-            if (ok) {
-                command(j -> j.ping()); // fail now, not at the first join, when commands cannot connect
-            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             ok = false;
         } catch (IllegalStateException e) {
             close();
-            throw e;
+            throw new IllegalStateException("cannot reach redis at " + address + ": "
+                    + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage()), e);
         }
         if (!ok) {
             close();
@@ -204,6 +203,12 @@ public final class RedisBroadcaster implements Broadcaster {
             names.add(space < 0 ? entry : entry.substring(0, space));
         }
         return names;
+    }
+
+    /** Whether the subscriber thread is running (it stops in {@link #close}). */
+    boolean subscriberAlive() {
+        Thread t = subscriber;
+        return t != null && t.isAlive();
     }
 
     @Override
