@@ -79,7 +79,13 @@ class RedisTwoNodeTest {
             alice.send("join", "room", "lobby");
             assertThat(alice.expect("joined").path("name").asText()).isEqualTo("alice");
             bob.send("join", "room", "lobby");
-            assertThat(bob.expect("joined").path("name").asText()).isEqualTo("bob");
+            JsonNode joined = bob.expect("joined");
+            if (joined.path("name").asText().equals("alice")) {
+                // Known gap (README): alice's join was sequenced before bob's, but B's subscriber delivered it only
+                // after bob had been added to B's room, so bob sees it too. Nothing else may come first.
+                joined = bob.expect("joined");
+            }
+            assertThat(joined.path("name").asText()).isEqualTo("bob");
             assertThat(alice.expect("joined").path("name").asText()).as("B's join seen on A").isEqualTo("bob");
 
             // presence lists the members of both nodes, in join order, asked on either node
