@@ -11,6 +11,7 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPubSub;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.exceptions.JedisException;
 
 import java.io.IOException;
@@ -283,6 +284,7 @@ public final class RedisBroadcaster implements Broadcaster {
                 .connectionTimeoutMillis(CONNECT_TIMEOUT_MILLIS)
                 .socketTimeoutMillis(SOCKET_TIMEOUT_MILLIS)
                 .clientName("conclab-chat-" + node + "-" + role)
+                .protocol(RedisProtocol.RESP2) // plain Jedis speaks RESP2; saying so skips the RESP3 negotiation
                 .build());
     }
 
