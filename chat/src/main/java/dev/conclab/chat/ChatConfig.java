@@ -3,6 +3,7 @@ package dev.conclab.chat;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Everything a chat server is configured with: where it listens and the limits that keep one client from hurting
@@ -26,17 +27,20 @@ import java.util.Objects;
  *                           ping is sent after half of it
  * @param drainTimeout       how long a graceful close waits for outbound queues to drain
  * @param ioThreads          the event-loop model's I/O threads
+ * @param redis              the Redis server that joins several servers into one chat (scale-out, see
+ *                           {@code dev.conclab.chat.redis}); empty: this server runs alone and connects to nothing
  */
 public record ChatConfig(InetAddress host, int port, String path, int maxFrameBytes, int maxTextChars,
                          int maxRoomsPerClient, int maxRooms, int historySize, int outboundLimit,
                          double messagesPerSecond, int burst, int maxStrikes, Duration idleTimeout,
-                         Duration drainTimeout, int ioThreads) {
+                         Duration drainTimeout, int ioThreads, Optional<RedisAddress> redis) {
 
     public ChatConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(drainTimeout, "drainTimeout");
+        Objects.requireNonNull(redis, "redis");
         check("port", port, 0, 65_535);
         if (!path.startsWith("/") || path.length() > 64) {
             throw new IllegalArgumentException("path must start with '/' and have at most 64 chars, got " + path);
@@ -60,91 +64,145 @@ public record ChatConfig(InetAddress host, int port, String path, int maxFrameBy
     /**
      * Loopback, port 8080, path {@code /chat}, 16 KiB messages, 2,000-char texts, 16 rooms per client, 10,000 rooms,
      * 50 messages of history, 256 queued frames, 20 messages/s with a burst of 40, 20 strikes, 60 s idle timeout,
-     * 5 s drain, one I/O thread per core.
+     * 5 s drain, one I/O thread per core, no Redis (a single node).
      */
     public static ChatConfig defaults() {
         return new ChatConfig(InetAddress.getLoopbackAddress(), 8080, "/chat", 16 << 10, 2_000, 16, 10_000, 50,
                 256, 20, 40, 20, Duration.ofSeconds(60), Duration.ofSeconds(5),
-                Runtime.getRuntime().availableProcessors());
+                Runtime.getRuntime().availableProcessors(), Optional.empty());
     }
 
     public ChatConfig withHost(InetAddress host) {
         return new ChatConfig(host, port, path, maxFrameBytes, maxTextChars, maxRoomsPerClient, maxRooms,
                 historySize, outboundLimit, messagesPerSecond, burst, maxStrikes, idleTimeout, drainTimeout,
-                ioThreads);
+                ioThreads, redis);
     }
 
     public ChatConfig withPort(int port) {
         return new ChatConfig(host, port, path, maxFrameBytes, maxTextChars, maxRoomsPerClient, maxRooms,
                 historySize, outboundLimit, messagesPerSecond, burst, maxStrikes, idleTimeout, drainTimeout,
-                ioThreads);
+                ioThreads, redis);
     }
 
     /** Sets the frame limit and, when it no longer fits, lowers {@link #maxTextChars} to it. */
     public ChatConfig withMaxFrameBytes(int maxFrameBytes) {
         return new ChatConfig(host, port, path, maxFrameBytes, Math.min(maxTextChars, Math.max(1, maxFrameBytes)),
                 maxRoomsPerClient, maxRooms, historySize, outboundLimit, messagesPerSecond, burst, maxStrikes,
-                idleTimeout, drainTimeout, ioThreads);
+                idleTimeout, drainTimeout, ioThreads, redis);
     }
 
     public ChatConfig withMaxTextChars(int maxTextChars) {
         return new ChatConfig(host, port, path, maxFrameBytes, maxTextChars, maxRoomsPerClient, maxRooms,
                 historySize, outboundLimit, messagesPerSecond, burst, maxStrikes, idleTimeout, drainTimeout,
-                ioThreads);
+                ioThreads, redis);
     }
 
     public ChatConfig withMaxRoomsPerClient(int maxRoomsPerClient) {
         return new ChatConfig(host, port, path, maxFrameBytes, maxTextChars, maxRoomsPerClient, maxRooms,
                 historySize, outboundLimit, messagesPerSecond, burst, maxStrikes, idleTimeout, drainTimeout,
-                ioThreads);
+                ioThreads, redis);
     }
 
     public ChatConfig withMaxRooms(int maxRooms) {
         return new ChatConfig(host, port, path, maxFrameBytes, maxTextChars, maxRoomsPerClient, maxRooms,
                 historySize, outboundLimit, messagesPerSecond, burst, maxStrikes, idleTimeout, drainTimeout,
-                ioThreads);
+                ioThreads, redis);
     }
 
     public ChatConfig withHistorySize(int historySize) {
         return new ChatConfig(host, port, path, maxFrameBytes, maxTextChars, maxRoomsPerClient, maxRooms,
                 historySize, outboundLimit, messagesPerSecond, burst, maxStrikes, idleTimeout, drainTimeout,
-                ioThreads);
+                ioThreads, redis);
     }
 
     public ChatConfig withOutboundLimit(int outboundLimit) {
         return new ChatConfig(host, port, path, maxFrameBytes, maxTextChars, maxRoomsPerClient, maxRooms,
                 historySize, outboundLimit, messagesPerSecond, burst, maxStrikes, idleTimeout, drainTimeout,
-                ioThreads);
+                ioThreads, redis);
     }
 
     public ChatConfig withRate(double messagesPerSecond, int burst) {
         return new ChatConfig(host, port, path, maxFrameBytes, maxTextChars, maxRoomsPerClient, maxRooms,
                 historySize, outboundLimit, messagesPerSecond, burst, maxStrikes, idleTimeout, drainTimeout,
-                ioThreads);
+                ioThreads, redis);
     }
 
     public ChatConfig withMaxStrikes(int maxStrikes) {
         return new ChatConfig(host, port, path, maxFrameBytes, maxTextChars, maxRoomsPerClient, maxRooms,
                 historySize, outboundLimit, messagesPerSecond, burst, maxStrikes, idleTimeout, drainTimeout,
-                ioThreads);
+                ioThreads, redis);
     }
 
     public ChatConfig withIdleTimeout(Duration idleTimeout) {
         return new ChatConfig(host, port, path, maxFrameBytes, maxTextChars, maxRoomsPerClient, maxRooms,
                 historySize, outboundLimit, messagesPerSecond, burst, maxStrikes, idleTimeout, drainTimeout,
-                ioThreads);
+                ioThreads, redis);
     }
 
     public ChatConfig withDrainTimeout(Duration drainTimeout) {
         return new ChatConfig(host, port, path, maxFrameBytes, maxTextChars, maxRoomsPerClient, maxRooms,
                 historySize, outboundLimit, messagesPerSecond, burst, maxStrikes, idleTimeout, drainTimeout,
-                ioThreads);
+                ioThreads, redis);
     }
 
     public ChatConfig withIoThreads(int ioThreads) {
         return new ChatConfig(host, port, path, maxFrameBytes, maxTextChars, maxRoomsPerClient, maxRooms,
                 historySize, outboundLimit, messagesPerSecond, burst, maxStrikes, idleTimeout, drainTimeout,
-                ioThreads);
+                ioThreads, redis);
+    }
+
+    /** Joins this server to the chat of every server using the same Redis ({@code null}: run alone). */
+    public ChatConfig withRedis(RedisAddress redis) {
+        return new ChatConfig(host, port, path, maxFrameBytes, maxTextChars, maxRoomsPerClient, maxRooms,
+                historySize, outboundLimit, messagesPerSecond, burst, maxStrikes, idleTimeout, drainTimeout,
+                ioThreads, Optional.ofNullable(redis));
+    }
+
+    /**
+     * Where a Redis server listens. Immutable.
+     *
+     * @param host a host name or IP address (IPv6 in brackets when parsed from text)
+     * @param port 1..65535
+     */
+    public record RedisAddress(String host, int port) {
+        public RedisAddress {
+            Objects.requireNonNull(host, "host");
+            if (host.isBlank() || host.length() > 253 || !host.matches("[A-Za-z0-9.:_-]+")) {
+                throw new IllegalArgumentException("redis host must be a host name or IP address, got '" + host + "'");
+            }
+            check("redis port", port, 1, 65_535);
+        }
+
+        /**
+         * Parses {@code host:port} (e.g. {@code 127.0.0.1:6379}, {@code [::1]:6379}).
+         *
+         * @throws IllegalArgumentException naming the problem when {@code text} is not {@code host:port}
+         */
+        public static RedisAddress parse(String text) {
+            Objects.requireNonNull(text, "text");
+            int colon = text.lastIndexOf(':');
+            if (colon <= 0 || colon == text.length() - 1) {
+                throw new IllegalArgumentException("redis address must be host:port, got '" + text + "'");
+            }
+            String host = text.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            } else if (host.contains(":")) {
+                throw new IllegalArgumentException("redis address: an IPv6 host goes in brackets, got '" + text + "'");
+            }
+            int port;
+            try {
+                port = Integer.parseInt(text.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("redis address: the port is not a number in '" + text + "'");
+            }
+            return new RedisAddress(host, port);
+        }
+
+        @Override
+        public String toString() {
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        }
     }
 
     private static void check(String name, long value, long min, long max) {

@@ -31,6 +31,7 @@ import java.util.function.LongSupplier;
  * <p><b>Ids and timestamps.</b> Message ids (room and direct messages alike) come from one counter: unique and
  * increasing on this hub, so the acks one client receives carry increasing ids, and a room's messages reach every
  * member, and its history, in id order. Timestamps are epoch milliseconds that never decrease.
+ * With a cluster bus ({@link Broadcaster#post}, {@link Broadcaster#nextId}) the bus assigns them, cluster-wide.
  *
  * <p><b>Rooms.</b> A room exists while it has members (at most {@link ChatConfig#maxRooms()} at once); its history
  * (the last {@link ChatConfig#historySize()} messages) goes when its last member leaves.
@@ -57,9 +58,12 @@ public final class ChatHub implements AutoCloseable {
     private final LongAdder rateLimited = new LongAdder();
     private volatile boolean shuttingDown;
 
-    /** A hub on one node: {@link LocalBroadcaster}, wall-clock timestamps. */
+    /**
+     * A hub with the bus {@code config} asks for ({@link Broadcaster#of}: Redis when configured, else this node
+     * alone) and wall-clock timestamps.
+     */
     public ChatHub(ChatConfig config) {
-        this(config, new LocalBroadcaster(), System::currentTimeMillis);
+        this(config, Broadcaster.of(config), System::currentTimeMillis);
     }
 
     /**
@@ -316,16 +320,15 @@ public final class ChatHub implements AutoCloseable {
         if (room == null) {
             return Problem.NOT_IN_ROOM;
         }
-        long id;
         room.lock.lock();
         try {
-            // Stamped under the room's lock: the room's ids, deliveries and history share one order.
-            id = ids.incrementAndGet();
-            broadcaster.publish(new RoomEvent.Posted(new ChatMessage(id, m.room(), s.name(), m.text(), now())));
+            // Stamped under the room's lock: the room's ids, deliveries and history share one order. The ack goes
+            // once this node has delivered the message, so the sender sees its message before the ack.
+            broadcaster.post(new ChatMessage(0, m.room(), s.name(), m.text(), now()), ids::incrementAndGet,
+                    id -> send(s, codec.ack(m.ref(), id)));
         } finally {
             room.lock.unlock();
         }
-        send(s, codec.ack(m.ref(), id));
         return null;
     }
 
@@ -334,7 +337,7 @@ public final class ChatHub implements AutoCloseable {
         if (to == null) {
             return Problem.UNKNOWN_USER;
         }
-        long id = ids.incrementAndGet();
+        long id = broadcaster.nextId(ids::incrementAndGet);
         send(to, codec.dm(id, s.name(), d.to(), d.text(), now()));
         send(s, codec.ack(d.ref(), id));
         return null;
@@ -351,7 +354,7 @@ public final class ChatHub implements AutoCloseable {
                 room.lock.unlock();
             }
         }
-        send(s, codec.presence(w.room(), members, w.ref()));
+        send(s, codec.presence(w.room(), broadcaster.presence(w.room(), members), w.ref()));
         return null;
     }
 

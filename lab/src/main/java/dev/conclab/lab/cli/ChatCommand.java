@@ -57,6 +57,10 @@ final class ChatCommand implements Runnable {
                 description = "Graceful-shutdown deadline, seconds (default 5).")
         int drainSeconds;
 
+        @Option(names = "--redis", paramLabel = "HOST:PORT",
+                description = "Join every server using this Redis into one chat (pub/sub); default: run alone.")
+        String redis;
+
         @Spec
         CommandSpec spec;
 
@@ -73,7 +77,8 @@ final class ChatCommand implements Runnable {
                     throw new IllegalArgumentException("--drain must be in 0..600 seconds, got " + drainSeconds);
                 }
                 config = ChatConfig.defaults().withHost(address(host)).withPort(port)
-                        .withDrainTimeout(Duration.ofSeconds(drainSeconds));
+                        .withDrainTimeout(Duration.ofSeconds(drainSeconds))
+                        .withRedis(redis == null ? null : ChatConfig.RedisAddress.parse(redis));
             } catch (IllegalArgumentException e) {
                 throw new UsageError("chat serve: " + e.getMessage());
             }
