@@ -101,12 +101,10 @@ final class ChatWsConnection implements WsListener, Transport {
         }
         writer = Thread.ofVirtual().name("chat-helidon-writer").unstarted(this::writeLoop);
         watcher = Thread.ofVirtual().name("chat-helidon-watcher").unstarted(this::watch);
-        server.track(writer);
-        server.track(watcher);
         writer.start();
+        watcher.start(); // before hub.open: whatever happens next, the reader's end closes the session
         String name = ws.prologue().query().first("name").orElse(null);
         session = hub.open(this, name);
-        watcher.start();
         wake();
     }
 
@@ -431,8 +429,17 @@ final class ChatWsConnection implements WsListener, Transport {
             }
         } finally {
             ended = true;
-            LockSupport.unpark(writer);
-            server.unregister(this);
+            Thread w = writer;
+            LockSupport.unpark(w);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (w.isAlive() && deadline - System.nanoTime() > 0) {
+                try {
+                    w.join(java.time.Duration.ofNanos(deadline - System.nanoTime())); // a blocked send has failed
+                } catch (InterruptedException e) {
+                    // a late close request: nothing left to close
+                }
+            }
+            server.unregister(this); // last: the server's close waits for this
         }
     }
 

@@ -40,7 +40,6 @@ public final class HelidonChatServer implements ChatServer {
     private final ChatHub hub;
     private final WebServer webServer;
     private final Set<ChatWsConnection> connections = ConcurrentHashMap.newKeySet();
-    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean drainedInTime;
@@ -128,14 +127,9 @@ public final class HelidonChatServer implements ChatServer {
         return true;
     }
 
+    /** A connection has closed and its writer and watcher threads have ended (or are ending). */
     void unregister(ChatWsConnection c) {
         connections.remove(c);
-    }
-
-    /** A per-connection thread to wait for on close (removed once it has ended). */
-    void track(Thread t) {
-        threads.removeIf(x -> x.getState() == Thread.State.TERMINATED);
-        threads.add(t);
     }
 
     @Override
@@ -161,25 +155,21 @@ public final class HelidonChatServer implements ChatServer {
         } finally {
             webServer.stop();                                  // closes the listener, ends its accept thread
             IdleTimerWorkaround.cancel(idleTimer);             // Helidon 4.5.0 leaves this thread running
-            awaitThreads(TimeUnit.SECONDS.toNanos(5));
+            awaitConnectionsGone(TimeUnit.SECONDS.toNanos(5)); // their readers, writers and watchers end
             hub.close();
             closed.countDown();
         }
         return drainedInTime;
     }
 
-    private void awaitThreads(long nanos) {
+    private void awaitConnectionsGone(long nanos) {
         long deadline = System.nanoTime() + nanos;
-        for (Thread t : threads) {
-            long left = deadline - System.nanoTime();
-            try {
-                if (left <= 0 || !t.join(Duration.ofNanos(left))) {
-                    break;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+        try {
+            while (!connections.isEmpty() && System.nanoTime() - deadline < 0) {
+                Thread.sleep(5);
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
