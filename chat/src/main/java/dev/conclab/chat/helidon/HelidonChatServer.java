@@ -67,6 +67,7 @@ public final class HelidonChatServer implements ChatServer {
                     .address(config.host())
                     .port(config.port())
                     .backlog(4096)
+                .connectionOptions(o -> o.tcpNoDelay(true)) // small frames go out at once (no Nagle + delayed ACK)
                     .shutdownHook(false)
                     .shutdownGracePeriod(Duration.ofMillis(500))
                     .idleConnectionTimeout(helidonIdle)
