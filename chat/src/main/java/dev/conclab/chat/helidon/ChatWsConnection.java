@@ -78,11 +78,14 @@ final class ChatWsConnection implements WsListener, Transport {
 
     // ---- inbound: Helidon's connection thread ----
 
-    /** Refuses the upgrade (HTTP 4xx from Helidon) once the server is shutting down. */
+    /**
+     * Counts the connection from the upgrade on (before the 101 response, so a close that starts once the client
+     * has its response waits for it), or refuses the upgrade once the server is shutting down.
+     */
     @Override
     public java.util.Optional<io.helidon.http.Headers> onHttpUpgrade(io.helidon.http.HttpPrologue prologue,
                                                                       io.helidon.http.Headers headers) {
-        if (!server.accepting()) {
+        if (!server.register(this)) {
             throw new io.helidon.websocket.WsUpgradeException("the chat server is shutting down");
         }
         return java.util.Optional.empty();
@@ -92,13 +95,7 @@ final class ChatWsConnection implements WsListener, Transport {
     public void onOpen(WsSession ws) {
         this.ws = ws;
         this.reader = Thread.currentThread();
-        if (!server.register(this)) {
-            // shutting down: the upgrade raced with close()
-            sendClose(new PendingClose(CloseCode.GOING_AWAY, CloseCode.GOING_AWAY.code(), "server shutting down",
-                    System.nanoTime()));
-            ws.terminate();
-            return;
-        }
+        // a session opened during shutdown is closed with 1001 by the hub right after its welcome
         writer = Thread.ofVirtual().name("chat-helidon-writer").unstarted(this::writeLoop);
         watcher = Thread.ofVirtual().name("chat-helidon-watcher").unstarted(this::watch);
         writer.start();
@@ -273,10 +270,10 @@ final class ChatWsConnection implements WsListener, Transport {
         sendLock.lock();
         try {
             writing = true;
-            if (closeSent || pendingClose.get() != null) {
+            if (closeSent) {
                 return false;
             }
-            ws.send(frame, true);
+            ws.send(frame, true); // even when a close is pending: this frame was queued before it (see flushQueued)
             return true;
         } finally {
             writing = false;
@@ -448,6 +445,10 @@ final class ChatWsConnection implements WsListener, Transport {
     /** Closes the TCP connection now (no Close frame); the reader then fails its read and ends. Never blocks. */
     void cut() {
         WsSession s = ws;
+        if (s == null) {
+            server.unregister(this); // upgraded but never opened: no thread of ours to wait for
+            return;
+        }
         if (s != null && s.socketContext() instanceof ConnectionContext ctx) {
             try {
                 ctx.serverSocket().close();

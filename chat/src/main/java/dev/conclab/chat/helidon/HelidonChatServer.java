@@ -114,11 +114,7 @@ public final class HelidonChatServer implements ChatServer {
         return hub.stats();
     }
 
-    boolean accepting() {
-        return !closing.get();
-    }
-
-    /** A connection opened; false when the server is closing (the connection must be refused). */
+    /** A connection is being upgraded; false when the server is closing (the upgrade must be refused). */
     boolean register(ChatWsConnection c) {
         connections.add(c);
         if (closing.get()) {
