@@ -29,8 +29,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * </ul>
  *
  * <p><b>Thread safety.</b> {@link #wake} and {@link #close} may be called from any thread and never block: they set a
- * flag and unpark the writer; {@code close} also cuts the socket when the writer is inside a send (a client that does
- * not read would never take the Close frame). Data frames and the Close frame are sent under one lock, so no data
+ * flag and unpark the writer (and interrupt the watcher, which cuts the socket if the connection is not gone within
+ * the close grace: a client that does not read would never take the Close frame). Data frames and the Close frame are sent under one lock, so no data
  * frame follows the Close frame.
  *
  * <p><b>Limits enforced here</b> (Helidon's WebSocket does not): binary messages (1003), a fragmented message whose
@@ -204,9 +204,8 @@ final class ChatWsConnection implements WsListener, Transport {
     @Override
     public void close(CloseCode code, String reason) {
         if (pendingClose.compareAndSet(null, new PendingClose(code, code.code(), reason, System.nanoTime()))) {
-            if (writing) {
-                cut(); // the writer is inside a send: a client that does not read would never take the Close frame
-            }
+            // no cut here even when the writer is inside a send (usually a short one): the watcher cuts the connection
+            // once the close grace has passed, so a client that stopped reading is gone within that second
             Thread w = writer;
             if (w != null) {
                 LockSupport.unpark(w);
