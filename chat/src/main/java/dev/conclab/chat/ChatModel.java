@@ -1,5 +1,6 @@
 package dev.conclab.chat;
 
+import dev.conclab.chat.helidon.HelidonChatServer;
 import dev.conclab.chat.netty.NettyChatServer;
 
 import java.util.Arrays;
@@ -13,7 +14,12 @@ import java.util.stream.Collectors;
  */
 public enum ChatModel {
     /** Netty's event loop: a few I/O threads multiplex every connection (native epoll when available, else NIO). */
-    EVENTLOOP("eventloop", NettyChatServer::start);
+    EVENTLOOP("eventloop", NettyChatServer::start),
+    /**
+     * A virtual thread per connection with plain blocking code: Helidon SE's WebServer reads each connection on its
+     * own virtual thread; a second virtual thread per connection writes with blocking sends.
+     */
+    VTHREADS("vthreads", HelidonChatServer::start);
 
     private final String id;
     private final Function<ChatConfig, ChatServer> starter;
