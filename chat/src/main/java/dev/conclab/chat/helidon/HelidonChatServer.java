@@ -5,7 +5,10 @@ import dev.conclab.chat.ChatModel;
 import dev.conclab.chat.ChatServer;
 import dev.conclab.chat.ChatStats;
 import dev.conclab.chat.core.ChatHub;
+import dev.conclab.chat.web.WebPage;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
 import io.helidon.webserver.websocket.WsConfig;
 import io.helidon.webserver.websocket.WsRouting;
 
@@ -75,8 +78,19 @@ public final class HelidonChatServer implements ChatServer {
                     .addProtocol(WsConfig.builder().name("websocket").maxFrameLength(config.maxFrameBytes()).build())
                     .addRouting(WsRouting.builder().endpoint(config.path(),
                             () -> new ChatWsConnection(this, hub, config)))
+                    .routing(http -> http.any(this::servePage))
                     .build()
                     .start();
+    }
+
+    /** Plain HTTP requests (not the WebSocket upgrade): the browser page, 404 or 405, as every model answers. */
+    private void servePage(ServerRequest req, ServerResponse res) {
+        String query = req.query().rawValue();
+        String target = req.prologue().uriPath().rawPath() + (query.isEmpty() ? "" : "?" + query);
+        WebPage.Response page = WebPage.of(config.path()).respond(req.prologue().method().text(), target);
+        res.status(page.status());
+        page.headers().forEach(res::header);
+        res.send(page.body());
     }
 
     /**

@@ -1,8 +1,11 @@
 package dev.conclab.chat.web;
 
 import dev.conclab.chat.ChatConfig;
-import dev.conclab.chat.netty.NettyChatServer;
+import dev.conclab.chat.ChatModel;
+import dev.conclab.chat.ChatServer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -65,9 +68,10 @@ class WebPageTest {
         }
     }
 
-    @Test
-    void theEventLoopModelServesThePage() throws Exception {
-        try (NettyChatServer server = NettyChatServer.start(ChatConfig.defaults().withPort(0).withIoThreads(1));
+    @ParameterizedTest
+    @EnumSource(ChatModel.class)
+    void everyModelServesThePage(ChatModel model) throws Exception {
+        try (ChatServer server = model.start(ChatConfig.defaults().withPort(0).withIoThreads(1));
              HttpClient http = HttpClient.newHttpClient()) {
             String base = "http://127.0.0.1:" + server.port();
             HttpResponse<String> index = http.send(get(base + "/").build(), HttpResponse.BodyHandlers.ofString());
