@@ -9,6 +9,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -51,6 +53,20 @@ public abstract class ChatProtocolContract {
     private HttpClient http;
     private ChatServer server;
     private final List<AutoCloseable> clients = new ArrayList<>();
+
+    /**
+     * A failure carries what a later reader needs to find its cause: the server's counters and a dump of every thread,
+     * virtual ones included, taken at the moment of failure (printed to the test's standard error).
+     */
+    @RegisterExtension
+    final TestExecutionExceptionHandler dumpOnFailure = (context, failure) -> {
+        ChatServer s = server;
+        if (s != null) {
+            failure.addSuppressed(new AssertionError("server stats at failure: " + s.stats()));
+        }
+        ThreadDump.print(System.err, context.getDisplayName());
+        throw failure;
+    };
 
     @BeforeEach
     void snapshotThreads() {
