@@ -70,6 +70,9 @@ public final class HelidonChatServer implements ChatServer {
                     .address(config.host())
                     .port(config.port())
                     .backlog(4096)
+                    // java.net.Socket (one 8 KiB read buffer) rather than Helidon's NIO socket (8 KiB read + 8 KiB
+                    // write buffers): measured 8 KB less heap per idle connection; both block a virtual thread alike
+                    .useNio(false)
                 .connectionOptions(o -> o.tcpNoDelay(true)) // small frames go out at once (no Nagle + delayed ACK)
                     .shutdownHook(false)
                     .shutdownGracePeriod(Duration.ofMillis(500))
