@@ -43,8 +43,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>Backpressure.</b> The drain writes while {@link Channel#isWritable()} (Netty's outbound buffer under its high
  * water mark), then stops and resumes on {@link #channelWritabilityChanged}; meanwhile frames wait in the bounded
- * outbox, whose overflow is the session's slow-consumer policy. So what one connection holds is bounded by the
- * outbox plus the water mark, and no thread ever waits for a client.
+ * outbox. {@link #backlogged()} reports an unwritable channel, so the session's slow-consumer policy closes a
+ * connection at the outbox's soft limit only when the client is not reading (a burst that outruns one drain is
+ * queued, up to the hard cap). So what one connection holds is bounded by the outbox's hard cap plus the water mark,
+ * and no thread ever waits for a client.
  */
 final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements Transport {
 
@@ -170,6 +172,12 @@ final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements T
     @Override
     public void close(CloseCode code, String reason) {
         channel.eventLoop().execute(() -> closeOnLoop(code, reason));
+    }
+
+    /** Netty's outbound buffer is over its high-water mark: the drain is waiting for the client to read. */
+    @Override
+    public boolean backlogged() {
+        return !channel.isWritable();
     }
 
     // ---- on the event loop ----

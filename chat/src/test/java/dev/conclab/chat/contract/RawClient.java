@@ -78,8 +78,23 @@ public final class RawClient implements AutoCloseable {
         sendFrame(TEXT, text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Writes one text frame per element of {@code texts}, all in one socket write (one burst). */
+    public void sendTexts(java.util.List<String> texts) throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (String t : texts) {
+            all.write(frame(TEXT, t.getBytes(StandardCharsets.UTF_8)));
+        }
+        out.write(all.toByteArray());
+        out.flush();
+    }
+
     /** Writes one masked, final frame of {@code opcode} carrying {@code payload}. */
     public void sendFrame(int opcode, byte[] payload) throws IOException {
+        out.write(frame(opcode, payload));
+        out.flush();
+    }
+
+    private static byte[] frame(int opcode, byte[] payload) throws IOException {
         ByteArrayOutputStream f = new ByteArrayOutputStream();
         f.write(0x80 | opcode);
         int n = payload.length;
@@ -102,9 +117,8 @@ public final class RawClient implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             masked[i] = (byte) (payload[i] ^ mask[i & 3]);
         }
-        out.write(f.toByteArray());
-        out.write(masked);
-        out.flush();
+        f.write(masked);
+        return f.toByteArray();
     }
 
     /** Reads the next frame (unfragmented, as the server sends them). */
