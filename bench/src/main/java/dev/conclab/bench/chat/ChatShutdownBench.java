@@ -69,6 +69,13 @@ import java.util.concurrent.atomic.LongAdder;
 public final class ChatShutdownBench {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Direct messages of {@link #MUTE_DM_CHARS} chars sent to each mute client before the shutdown: 6 MB, more than
+     * the server's socket send buffer can grow to here (4 MiB) plus Netty's 64 KiB, in fewer frames than the outbox's
+     * 256-frame soft limit.
+     */
+    private static final int MUTE_DMS = 200;
+    private static final int MUTE_DM_CHARS = 30_000;
 
     /** The sizes of one run. */
     public record Settings(int connections, int roomSize, int sendersPerRoom, int mute, Duration drain) {
@@ -95,6 +102,7 @@ public final class ChatShutdownBench {
         final LongAdder copiesAfterClose = new LongAdder();
         final ConcurrentHashMap<Integer, LongAdder> closes = new ConcurrentHashMap<>();
         final LongAdder withoutFrame = new LongAdder();
+        final LongAdder failed = new LongAdder();
         final AtomicLong lastCloseNanos = new AtomicLong();
         volatile CountDownLatch joined;
         volatile CountDownLatch acked;
@@ -110,8 +118,9 @@ public final class ChatShutdownBench {
         volatile Channel channel;
         volatile int closeCode = -1;
         volatile int framesAfterMute;
-        private boolean joined;
+        private volatile boolean joined;
         private boolean closeSeen;
+        private boolean settled;
 
         Client(String name, String room, boolean mute, Counters counters, Semaphore inFlight) {
             this.name = name;
@@ -158,8 +167,7 @@ public final class ChatShutdownBench {
                         if (mute) {
                             ctx.channel().config().setAutoRead(false); // stops reading from here on
                         }
-                        inFlight.release();
-                        counters.joined.countDown();
+                        settle();
                     }
                 }
                 default -> { }
@@ -171,8 +179,34 @@ public final class ChatShutdownBench {
                     + text + "\"}"));
         }
 
+        void dm(String to, String text) {
+            channel.writeAndFlush(new TextWebSocketFrame("{\"type\":\"dm\",\"to\":\"" + to + "\",\"text\":\""
+                    + text + "\"}"));
+        }
+
+        /** Stops or resumes reading (the frames meanwhile wait in the server's queue and the socket buffers). */
+        void reading(boolean on) {
+            channel.config().setAutoRead(on);
+            if (on) {
+                channel.read();
+            }
+        }
+
+        /** Connected and joined, or failed: counted once, frees a connect slot. */
+        synchronized void settle() {
+            if (!settled) {
+                settled = true;
+                inFlight.release();
+                counters.joined.countDown();
+            }
+        }
+
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            if (!joined) {
+                counters.failed.increment();
+                settle();
+            }
             if (!closeSeen) {
                 counters.withoutFrame.increment();
             }
@@ -182,6 +216,9 @@ public final class ChatShutdownBench {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (!joined) {
+                System.err.println(name + ": " + cause);
+            }
             ctx.close();
         }
     }
@@ -211,7 +248,7 @@ public final class ChatShutdownBench {
             counters.joined = new CountDownLatch(total);
             counters.gone = new CountDownLatch(total);
             int rooms = s.connections() / s.roomSize();
-            counters.acked = new CountDownLatch(rooms * s.sendersPerRoom());
+            counters.acked = new CountDownLatch(rooms * s.sendersPerRoom() + s.mute() * MUTE_DMS);
             List<Client> clients = new ArrayList<>(total);
             Semaphore inFlight = new Semaphore(256);
             long t0 = System.nanoTime();
@@ -237,18 +274,46 @@ public final class ChatShutdownBench {
                 if (mute) {
                     b.option(ChannelOption.SO_RCVBUF, 4 << 10);
                 }
-                c.channel = b.connect(new InetSocketAddress("127.0.0.1", port)).channel();
+                io.netty.channel.ChannelFuture f = b.connect(new InetSocketAddress("127.0.0.1", port));
+                c.channel = f.channel();
+                f.addListener(done -> {
+                    if (!done.isSuccess()) {
+                        System.err.println("connect failed: " + done.cause());
+                        counters.failed.increment();
+                        c.settle();
+                    }
+                });
             }
             if (!counters.joined.await(5, TimeUnit.MINUTES)) {
                 throw new IllegalStateException("only " + (total - counters.joined.getCount()) + " of " + total
                         + " clients joined in 5 minutes");
             }
             double connectSeconds = (System.nanoTime() - t0) / 1e9;
+            if (counters.failed.sum() > 0) {
+                throw new IllegalStateException(counters.failed.sum() + " of " + total + " clients failed to connect");
+            }
             Thread.sleep(1_000); // let the joined announcements settle
+            // Each mute client gets more than the socket buffers hold (see MUTE_DMS), so its 1001 cannot get
+            // through: the deadline has to cut it off.
+            String kilo = "d".repeat(MUTE_DM_CHARS);
+            for (Client c : clients) {
+                if (c.mute) {
+                    for (int k = 0; k < MUTE_DMS; k++) {
+                        clients.getFirst().dm(c.name, kilo);
+                    }
+                }
+            }
+            // Receivers stop reading, so the copies of the room messages are still queued when close() begins.
+            for (int i = 0; i < s.connections(); i++) {
+                if (i / rooms >= s.sendersPerRoom()) {
+                    clients.get(i).reading(false);
+                }
+            }
             long copiesBefore = counters.copies.sum();
+            String pad = "q".repeat(200);
             for (int i = 0; i < s.connections(); i++) {
                 if (i / rooms < s.sendersPerRoom()) { // the first sendersPerRoom members of every room
-                    clients.get(i).send("Q" + i);
+                    clients.get(i).send("Q" + i + pad);
                 }
             }
             if (!counters.acked.await(2, TimeUnit.MINUTES)) {
@@ -260,6 +325,9 @@ public final class ChatShutdownBench {
             toChild.write(("close " + s.drain().toMillis() + "\n").getBytes(StandardCharsets.US_ASCII));
             toChild.flush();
             long receivedBeforeClose = counters.copies.sum() - copiesBefore;
+            for (int i = 0; i < s.connections(); i++) {
+                clients.get(i).reading(true); // the receivers read again, while the server drains
+            }
             String closed = lines.readLine(); // "closed <drained> <millis>"
             if (closed == null || !closed.startsWith("closed ")) {
                 throw new IllegalStateException("the child did not report its close: " + closed);
@@ -371,7 +439,10 @@ public final class ChatShutdownBench {
 
     /** The server: starts, prints {@code port N}, waits for {@code close MILLIS}, closes, prints the outcome. */
     private static void child(ChatModel model) throws IOException {
-        ChatConfig config = ChatConfig.defaults().withPort(0).withIdleTimeout(Duration.ofMinutes(10));
+        // Default limits, except the rate (the bench's first client sends every DM to the mute clients at once)
+        // and the message size (the DMs to the mute clients are 30,000 chars).
+        ChatConfig config = ChatConfig.defaults().withPort(0).withIdleTimeout(Duration.ofMinutes(10))
+                .withRate(10_000, 10_000).withMaxFrameBytes(64 << 10).withMaxTextChars(30_000);
         ChatServer server = model.start(config);
         System.out.println("port " + server.port());
         System.out.flush();
