@@ -53,18 +53,23 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Graceful shutdown under load: a model's server in a child JVM holds {@code connections} clients (rooms of
- * {@code roomSize}) plus {@code mute} clients that stop reading once joined (and never answer a Close frame); the
- * first {@code sendersPerRoom} members of every room send one message each, and as soon as every sender has its ack
- * (every copy is then queued or written) the bench tells the child to {@code close(drain)}. It reports the time from
- * that command to the last 1001 a client received, how many clients received 1001 (and any other close, or none),
- * the copies that had not reached their client when the shutdown began and whether every copy arrived before its
- * client's 1001, the child's own {@code close} duration and result ({@code true}: every connection closed within the
- * deadline), and what the mute clients saw once they read again (their Close frame and the end of the stream: cut off
- * by the server).
+ * Graceful shutdown under load: a model's server in a child JVM (default limits; rate and message size raised for
+ * the bench's own traffic) holds {@code connections} clients in rooms of {@code roomSize}, plus {@code mute} clients
+ * that stop reading once joined and never answer a Close frame. Each mute client is then sent 200 direct messages of
+ * 30,000 chars (6 MB: more than the server's socket send buffer and Netty's 64 KiB hold, in fewer frames than the
+ * outbox's soft limit), so its 1001 cannot get through. The clients that do not send stop reading; the first
+ * {@code sendersPerRoom} members of every room send one message each; once every sender has its ack, every copy is
+ * queued (or in a socket buffer), and the bench tells the child to {@code close(drain)} and lets the receivers read
+ * again.
  *
- * <p>Timing is the bench's clock (command written to the child's stdin, Close frames read here); the child reports
- * its own {@code close} duration. Not thread-safe; one run at a time.
+ * <p>It reports: the copies queued and how many had not reached their client when the shutdown began; whether every
+ * one arrived, and before its client's Close frame; the close codes received (and connections closed without one);
+ * the time from the close command to the last Close frame received; the child's own {@code close} duration and
+ * result ({@code true}: every connection closed within the deadline); what the mute clients saw once they read again.
+ *
+ * <p>Run: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.chat.ChatShutdownBench [--model=M]
+ * [--connections=1000,10000] [--room=100] [--senders=10] [--mute=2] [--drain-ms=5000]}. Timing is the bench's
+ * clock (command written to the child's stdin, Close frames read here). Not thread-safe; one run at a time.
  */
 public final class ChatShutdownBench {
 
