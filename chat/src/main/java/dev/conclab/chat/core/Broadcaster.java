@@ -29,6 +29,15 @@ public interface Broadcaster extends AutoCloseable {
     @FunctionalInterface
     interface Listener {
         void onEvent(RoomEvent event);
+
+        /**
+         * {@code event} with its cluster-wide id ({@code id > 0}, increasing in delivery order), or {@code id == 0}
+         * from a bus that does not sequence events (a single node). A sequencing bus calls this method; the default
+         * drops the id.
+         */
+        default void onEvent(RoomEvent event, long id) {
+            onEvent(event);
+        }
     }
 
     /**
@@ -40,6 +49,16 @@ public interface Broadcaster extends AutoCloseable {
 
     /** Sends {@code event} to every node's listener. */
     void publish(RoomEvent event);
+
+    /**
+     * Publishes {@code event} as {@link #publish} does and returns the cluster-wide id it was sequenced with, or 0
+     * when this bus does not sequence events (the default). Called under the room's lock for a join: events the
+     * listener receives later with a smaller id were sequenced before the join.
+     */
+    default long publishSequenced(RoomEvent event) {
+        publish(event);
+        return 0;
+    }
 
     /**
      * Publishes a message posted to a room, stamped with a fresh id ({@code message.id()} is ignored), and calls

@@ -75,7 +75,17 @@ public final class ChatHub implements AutoCloseable {
         this.broadcaster = Objects.requireNonNull(broadcaster, "broadcaster");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.codec = new Codec(config.maxTextChars());
-        broadcaster.start(this::onEvent);
+        broadcaster.start(new Broadcaster.Listener() {
+            @Override
+            public void onEvent(RoomEvent event) {
+                ChatHub.this.onEvent(event, 0);
+            }
+
+            @Override
+            public void onEvent(RoomEvent event, long id) {
+                ChatHub.this.onEvent(event, id);
+            }
+        });
     }
 
     public ChatConfig config() {
@@ -273,7 +283,10 @@ public final class ChatHub implements AutoCloseable {
                 }
                 room.add(s);
                 s.rooms.add(j.room());
-                broadcaster.publish(new RoomEvent.Joined(j.room(), s.name()));
+                // The join point: with a sequencing bus, the joiner's view starts at its own joined. Set under the
+                // room's lock, before any later delivery to the room can run (they take this lock too), so an event
+                // sequenced before the join that a lagging subscriber delivers now is not shown to the joiner.
+                room.startAt(s, broadcaster.publishSequenced(new RoomEvent.Joined(j.room(), s.name())));
                 return null;
             } finally {
                 room.lock.unlock();
@@ -390,7 +403,7 @@ public final class ChatHub implements AutoCloseable {
 
     // ---- fan-out: events of every node, delivered to this node's members ----
 
-    private void onEvent(RoomEvent event) {
+    private void onEvent(RoomEvent event, long id) {
         Room room = rooms.get(event.room());
         if (room == null) {
             return;
@@ -409,7 +422,9 @@ public final class ChatHub implements AutoCloseable {
                 case RoomEvent.Left l -> codec.left(l.room(), l.name());
             };
             for (Session member : room.members()) {
-                send(member, frame);
+                if (room.sees(member, id)) {
+                    send(member, frame);
+                }
             }
         } finally {
             room.lock.unlock();

@@ -4,7 +4,7 @@ import dev.conclab.chat.protocol.ChatMessage;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -17,7 +17,8 @@ final class Room {
 
     final String name;
     final ReentrantLock lock = new ReentrantLock();
-    private final LinkedHashSet<Session> members = new LinkedHashSet<>();
+    /** Each local member and the cluster id of its own join (0 until known, or on a bus without ids). */
+    private final LinkedHashMap<Session, Long> members = new LinkedHashMap<>();
     private final ArrayDeque<ChatMessage> history;
     private final int historySize;
     /** Set once the room is empty and gone from the hub's map; a joiner that finds it so retries. */
@@ -30,11 +31,24 @@ final class Room {
     }
 
     boolean add(Session s) {
-        return members.add(s);
+        return members.putIfAbsent(s, 0L) == null;
+    }
+
+    /** {@code s}'s view of the room starts at the event with cluster id {@code joinId} (its own join). */
+    void startAt(Session s, long joinId) {
+        members.replace(s, joinId);
+    }
+
+    /**
+     * Whether the event with cluster id {@code eventId} belongs to {@code member}'s view: every event on a bus
+     * without ids ({@code 0}), else its own join and later events only.
+     */
+    boolean sees(Session member, long eventId) {
+        return eventId == 0 || eventId >= members.getOrDefault(member, 0L);
     }
 
     boolean remove(Session s) {
-        return members.remove(s);
+        return members.remove(s) != null;
     }
 
     boolean isEmpty() {
@@ -42,12 +56,12 @@ final class Room {
     }
 
     Iterable<Session> members() {
-        return members;
+        return members.keySet();
     }
 
     List<String> memberNames() {
         List<String> names = new ArrayList<>(members.size());
-        for (Session s : members) {
+        for (Session s : members.keySet()) {
             names.add(s.name());
         }
         return names;

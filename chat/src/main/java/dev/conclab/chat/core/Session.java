@@ -18,14 +18,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * otherwise); the session's name, rooms and strikes are confined to those calls. {@link #deliver} may be called by
  * any thread at any time: it is the fan-out path of other connections and never blocks.
  *
- * <p><b>Slow-consumer policy.</b> When a frame finds the outbox full (the client reads slower than it is sent to),
- * the frame is dropped, the session is closed at once with 1008 (policy violation) without draining, and it leaves
- * its rooms; the sender and the other members are never delayed.
+ * <p><b>Slow-consumer policy.</b> The outbox has a soft limit ({@code outboundLimit}) and a hard cap
+ * ({@link #HARD_LIMIT_FACTOR} times it). A frame that finds the soft limit reached closes the session with 1008
+ * (policy violation) only if the transport reports the connection {@linkplain Transport#backlogged() backlogged}
+ * (the client is not reading); otherwise it is queued, so a burst larger than the soft limit that arrives before the
+ * transport has drained (one event-loop iteration, say) does not cut off a client that reads. A frame that finds the
+ * hard cap reached closes the session with 1008 regardless, so memory per connection stays bounded. Either way the
+ * frame is dropped, the session is closed at once without draining, and it leaves its rooms; the sender and the other
+ * members are never delayed.
  *
  * <p><b>Life cycle.</b> OPEN, then DRAINING (a graceful close is pending behind the queued frames; new frames are
  * dropped) or CLOSED (closed at once), then CLOSED. Only the first close counts.
  */
 public final class Session {
+
+    /** The hard cap of a session's outbox is this many times its soft limit. */
+    public static final int HARD_LIMIT_FACTOR = 16;
 
     private static final int OPEN = 0;
     private static final int DRAINING = 1;
@@ -35,6 +43,7 @@ public final class Session {
     private final long id;
     private final Transport transport;
     private final Outbox outbox;
+    private final int softLimit;
     private final RateLimiter limiter;
     private final AtomicInteger state = new AtomicInteger(OPEN);
     private volatile String name;
@@ -49,7 +58,8 @@ public final class Session {
         this.id = id;
         this.name = name;
         this.transport = Objects.requireNonNull(transport, "transport");
-        this.outbox = new Outbox(outboundLimit);
+        this.softLimit = outboundLimit;
+        this.outbox = new Outbox(Math.multiplyExact(outboundLimit, HARD_LIMIT_FACTOR));
         this.limiter = limiter;
     }
 
@@ -94,13 +104,17 @@ public final class Session {
     }
 
     /**
-     * Queues {@code frame} for the client; any thread; never blocks. A full outbox closes the session with 1008
-     * (see the slow-consumer policy).
+     * Queues {@code frame} for the client; any thread; never blocks. At the soft limit a backlogged connection, at
+     * the hard cap any, is closed with 1008 (see the slow-consumer policy).
      *
      * @return whether the frame was queued
      */
     public boolean deliver(String frame) {
         if (state.get() != OPEN) {
+            return false;
+        }
+        if (outbox.size() >= softLimit && transport.backlogged()) {
+            slowConsumer(softLimit + " frames queued and the client is not reading");
             return false;
         }
         switch (outbox.offer(frame)) {
@@ -112,14 +126,17 @@ public final class Session {
                 return true;
             }
             case FULL -> {
-                if (closeNow(CloseCode.POLICY_VIOLATION, "slow consumer: " + outbox.capacity()
-                        + " frames queued")) {
-                    hub.countSlowConsumer();
-                }
+                slowConsumer(outbox.capacity() + " frames queued");
                 return false;
             }
         }
         throw new AssertionError();
+    }
+
+    private void slowConsumer(String why) {
+        if (closeNow(CloseCode.POLICY_VIOLATION, "slow consumer: " + why)) {
+            hub.countSlowConsumer();
+        }
     }
 
     /**

@@ -7,9 +7,11 @@ import dev.conclab.chat.protocol.CloseCode;
 import dev.conclab.chat.web.WebPage;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -20,7 +22,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -42,13 +43,20 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>Backpressure.</b> The drain writes while {@link Channel#isWritable()} (Netty's outbound buffer under its high
  * water mark), then stops and resumes on {@link #channelWritabilityChanged}; meanwhile frames wait in the bounded
- * outbox, whose overflow is the session's slow-consumer policy. So what one connection holds is bounded by the
- * outbox plus the water mark, and no thread ever waits for a client.
+ * outbox. {@link #backlogged()} reports an unwritable channel, so the session's slow-consumer policy closes a
+ * connection at the outbox's soft limit only when the client is not reading (a burst that outruns one drain is
+ * queued, up to the hard cap). So what one connection holds is bounded by the outbox's hard cap plus the water mark,
+ * and no thread ever waits for a client.
  */
 final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements Transport {
 
     /** How long a client gets to answer our Close frame before the TCP connection is closed anyway. */
     static final long CLOSE_GRACE_MILLIS = 1_000;
+    /**
+     * The same after a protocol violation, while the client may still be sending what was refused (up to what its
+     * socket buffers held): its bytes are read and discarded meanwhile, so this bounds time, not memory.
+     */
+    static final long VIOLATION_GRACE_MILLIS = 5_000;
 
     private final ChatHub hub;
     private final String pagePath;
@@ -72,6 +80,8 @@ final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements T
         if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete hs) {
             List<String> names = new QueryStringDecoder(hs.requestUri()).parameters().get("name");
             session = hub.open(this, names == null || names.isEmpty() ? null : names.getFirst());
+        } else if (evt instanceof ProtocolViolations.Violation v) {
+            closeOnLoop(v.code(), v.reason(), true);
         } else if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
             if (session == null) {
                 ctx.close(); // idle before the handshake finished
@@ -141,10 +151,7 @@ final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements T
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         switch (cause) {
             case TooLongFrameException ignored -> // a fragmented message over the limit (the aggregator)
-                    closeOnLoop(CloseCode.MESSAGE_TOO_BIG, "message over the size limit");
-            case CorruptedWebSocketFrameException ignored -> {
-                // the decoder has sent the Close frame with its code (1002, 1007 or 1009) and closes
-            }
+                    closeOnLoop(CloseCode.MESSAGE_TOO_BIG, "message over the size limit", true);
             default -> {
                 if (session == null) {
                     ctx.close();
@@ -165,6 +172,12 @@ final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements T
     @Override
     public void close(CloseCode code, String reason) {
         channel.eventLoop().execute(() -> closeOnLoop(code, reason));
+    }
+
+    /** Netty's outbound buffer is over its high-water mark: the drain is waiting for the client to read. */
+    @Override
+    public boolean backlogged() {
+        return !channel.isWritable();
     }
 
     // ---- on the event loop ----
@@ -202,6 +215,17 @@ final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements T
     }
 
     private void closeOnLoop(CloseCode code, String reason) {
+        closeOnLoop(code, reason, false);
+    }
+
+    /**
+     * Closes with {@code code}: our Close frame, then the TCP close once the client answers or after the grace.
+     * {@code unreadInput}: the client may still be sending what we refused (the rest of an oversize frame), and
+     * closing a socket with unread bytes makes the kernel reset the connection, losing our Close frame on the way
+     * (a browser then reports 1006). So the output is shut down (FIN) after the Close frame and the connection is
+     * read, and discarded, until the client closes its side (or the grace ends).
+     */
+    private void closeOnLoop(CloseCode code, String reason, boolean unreadInput) {
         if (closing) {
             return;
         }
@@ -218,10 +242,20 @@ final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements T
         }
         // Close handshake: our Close frame, then the client's reply makes the protocol handler close the channel;
         // a client that does not answer is cut off after the grace period.
-        channel.writeAndFlush(new CloseWebSocketFrame(code.code(), reason))
-                .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        ChannelFuture sent = channel.writeAndFlush(new CloseWebSocketFrame(code.code(), reason));
+        if (unreadInput && channel instanceof DuplexChannel duplex) {
+            sent.addListener(f -> {
+                if (f.isSuccess()) {
+                    duplex.shutdownOutput(); // the client's EOF after it reads the Close frame closes the channel
+                } else {
+                    channel.close();
+                }
+            });
+        } else {
+            sent.addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        }
         channel.eventLoop().schedule(() -> {
             channel.close();
-        }, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+        }, unreadInput ? VIOLATION_GRACE_MILLIS : CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
     }
 }

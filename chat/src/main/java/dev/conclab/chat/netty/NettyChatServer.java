@@ -21,6 +21,8 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
@@ -42,8 +44,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * WebSocket framing (masking, fragmentation, control frames, UTF-8 validation, the size limit) are Netty's codec;
  * this class wires the pipeline and the shutdown, {@link ChatChannelHandler} the connection, {@link ChatHub} the chat.
  *
- * <p>Pipeline per connection: idle handler (first, so that any bytes read count, pongs included), HTTP codec,
- * HTTP aggregator (the upgrade request), WebSocket protocol handler (path, max frame payload, answers pings and
+ * <p>Pipeline per connection: idle handler (first, so that any bytes read count, pongs included), HTTP codec
+ * (replaced by the WebSocket decoder and encoder at the upgrade), HTTP aggregator (the upgrade request), UTF-8
+ * validator, {@link ProtocolViolations} (a violation becomes a Close frame the client does receive), WebSocket
+ * protocol handler (path, max frame payload, answers pings and
  * Close frames), frame aggregator (a fragmented message is bounded by the same
  * limit), the chat handler. The idle handler sends a ping after half the idle timeout of silence and the chat handler
  * closes with 1001 when the other half passes without a frame.
@@ -75,10 +79,16 @@ public final class NettyChatServer implements ChatServer {
         WebSocketServerProtocolConfig ws = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(config.path())
                 .checkStartsWith(true)                  // ws://host:port/chat?name=alice
-                .maxFramePayloadLength(config.maxFrameBytes())
-                .allowExtensions(false)
                 .handleCloseFrames(true)
                 .dropPongFrames(false)                  // the chat handler sees pongs: the client is alive
+                // Violations go to ProtocolViolations, not to a Close frame + TCP close (see that class). The UTF-8
+                // validator is ours too: Netty would put its own after ProtocolViolations, out of its reach.
+                .decoderConfig(WebSocketDecoderConfig.newBuilder()
+                        .maxFramePayloadLength(config.maxFrameBytes())
+                        .allowExtensions(false)
+                        .closeOnProtocolViolation(false)
+                        .withUTF8Validator(false)
+                        .build())
                 .handshakeTimeoutMillis(10_000)
                 .build();
         long pingAfterMillis = Math.max(1, config.idleTimeout().toMillis() / 2);
@@ -98,6 +108,8 @@ public final class NettyChatServer implements ChatServer {
                                     new IdleStateHandler(pingAfterMillis, 0, 0, TimeUnit.MILLISECONDS),
                                     new HttpServerCodec(),
                                     new HttpObjectAggregator(8 << 10),
+                                    new Utf8FrameValidator(false),
+                                    ProtocolViolations.INSTANCE,
                                     new WebSocketServerProtocolHandler(ws),
                                     new WebSocketFrameAggregator(config.maxFrameBytes()),
                                     new ChatChannelHandler(hub, config.path()));

@@ -9,6 +9,8 @@ public enum CloseCode {
     NORMAL(1000),
     /** 1001: the server is going down (graceful shutdown), or is dropping a connection that went silent. */
     GOING_AWAY(1001),
+    /** 1002: a frame that breaks RFC 6455 framing (unmasked, reserved bits set, a bad control frame). */
+    PROTOCOL_ERROR(1002),
     /** 1003: a data type the server does not accept: any binary message (the protocol is text only). */
     UNSUPPORTED_DATA(1003),
     /** 1007: data inconsistent with the message type: a text message that is not valid UTF-8. */

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
@@ -100,6 +101,8 @@ public final class RedisBroadcaster implements Broadcaster {
     private volatile Listener listener;
     private volatile Thread subscriber;
     private volatile boolean closed;
+    /** Test-only: runs on the subscriber thread before each event is delivered (to force a lagging subscriber). */
+    volatile Consumer<Decoded> beforeDelivery;
 
     /** A bus on the Redis at {@code address}; nothing connects until {@link #start}. */
     public RedisBroadcaster(RedisAddress address) {
@@ -152,6 +155,16 @@ public final class RedisBroadcaster implements Broadcaster {
             throw new IllegalStateException("cannot reach redis at " + address
                     + (why == null ? "" : ": " + why.getMessage()), why);
         }
+    }
+
+    /** Publishes {@code event}; a join returns its cluster-wide id (the hub's join point), other events 0. */
+    @Override
+    public long publishSequenced(RoomEvent event) {
+        if (event instanceof RoomEvent.Joined j) {
+            return runScript(j.room(), "J", j.name(), body("J", j.room()).put("name", j.name()));
+        }
+        publish(event);
+        return 0;
     }
 
     @Override
@@ -336,8 +349,12 @@ public final class RedisBroadcaster implements Broadcaster {
                 droppedEvents.increment(); // not ours or damaged: never let it stop the subscription
                 return;
             }
+            Consumer<Decoded> hook = beforeDelivery;
+            if (hook != null) {
+                hook.accept(event);
+            }
             try {
-                listener.onEvent(event.event());
+                listener.onEvent(event.event(), event.id());
             } catch (RuntimeException e) {
                 droppedEvents.increment(); // a failure in one delivery must not end the subscription
             }

@@ -17,30 +17,30 @@ import java.util.concurrent.ThreadLocalRandom;
  * never answer pings, send invalid UTF-8. It does the HTTP upgrade and writes masked frames; it reads frames only
  * when asked.
  */
-final class RawClient implements AutoCloseable {
+public final class RawClient implements AutoCloseable {
 
     /** A frame read from the server. */
-    record Frame(int opcode, byte[] payload) {
-        String text() {
+    public record Frame(int opcode, byte[] payload) {
+        public String text() {
             return new String(payload, StandardCharsets.UTF_8);
         }
 
         /** The status code of a Close frame. */
-        int closeCode() {
+        public int closeCode() {
             return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
         }
     }
 
-    static final int TEXT = 1;
-    static final int CLOSE = 8;
-    static final int PING = 9;
+    public static final int TEXT = 1;
+    public static final int CLOSE = 8;
+    public static final int PING = 9;
 
     private final Socket socket;
     private final OutputStream out;
     private final DataInputStream in;
 
     /** Connects with a small receive buffer (so a client that stops reading fills up soon) and upgrades. */
-    RawClient(int port, String pathAndQuery, int receiveBuffer) throws IOException {
+    public RawClient(int port, String pathAndQuery, int receiveBuffer) throws IOException {
         socket = new Socket();
         socket.setReceiveBufferSize(receiveBuffer);
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
@@ -74,12 +74,27 @@ final class RawClient implements AutoCloseable {
         return head.toString(StandardCharsets.US_ASCII);
     }
 
-    void sendText(String text) throws IOException {
+    public void sendText(String text) throws IOException {
         sendFrame(TEXT, text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Writes one text frame per element of {@code texts}, all in one socket write (one burst). */
+    public void sendTexts(java.util.List<String> texts) throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (String t : texts) {
+            all.write(frame(TEXT, t.getBytes(StandardCharsets.UTF_8)));
+        }
+        out.write(all.toByteArray());
+        out.flush();
+    }
+
     /** Writes one masked, final frame of {@code opcode} carrying {@code payload}. */
-    void sendFrame(int opcode, byte[] payload) throws IOException {
+    public void sendFrame(int opcode, byte[] payload) throws IOException {
+        out.write(frame(opcode, payload));
+        out.flush();
+    }
+
+    private static byte[] frame(int opcode, byte[] payload) throws IOException {
         ByteArrayOutputStream f = new ByteArrayOutputStream();
         f.write(0x80 | opcode);
         int n = payload.length;
@@ -98,15 +113,16 @@ final class RawClient implements AutoCloseable {
         byte[] mask = new byte[4];
         ThreadLocalRandom.current().nextBytes(mask);
         f.write(mask);
+        byte[] masked = new byte[n];
         for (int i = 0; i < n; i++) {
-            f.write(payload[i] ^ mask[i & 3]);
+            masked[i] = (byte) (payload[i] ^ mask[i & 3]);
         }
-        out.write(f.toByteArray());
-        out.flush();
+        f.write(masked);
+        return f.toByteArray();
     }
 
     /** Reads the next frame (unfragmented, as the server sends them). */
-    Frame readFrame() throws IOException {
+    public Frame readFrame() throws IOException {
         int b0 = in.readUnsignedByte();
         int b1 = in.readUnsignedByte();
         long n = b1 & 0x7f;
@@ -121,7 +137,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Reads frames until a Close frame, returning its code; fails on EOF first. */
-    int readUntilClose() throws IOException {
+    public int readUntilClose() throws IOException {
         while (true) {
             Frame f = readFrame();
             if (f.opcode() == CLOSE) {
@@ -131,7 +147,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Whether the server has closed the connection: reads (and discards) until EOF or reset, up to the timeout. */
-    boolean closedByServer() {
+    public boolean closedByServer() {
         try {
             byte[] buffer = new byte[64 << 10];
             while (in.read(buffer) >= 0) {
