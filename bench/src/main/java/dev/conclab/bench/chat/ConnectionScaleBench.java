@@ -68,17 +68,21 @@ public final class ConnectionScaleBench {
     private ConnectionScaleBench() {
     }
 
-    /** Ramps every model in {@code models} through {@code steps}; progress goes to {@code progress}. */
-    public static List<Point> run(List<ChatModel> models, List<Integer> steps, Duration step, PrintStream progress)
-            throws IOException, InterruptedException {
+    /**
+     * Ramps every model in {@code models} through {@code steps}; progress goes to {@code progress}. With
+     * {@code keepGoing}, a model's ramp goes on after a hard failure while its server lives (to see how far it holds).
+     */
+    public static List<Point> run(List<ChatModel> models, List<Integer> steps, Duration step, boolean keepGoing,
+                                  PrintStream progress) throws IOException, InterruptedException {
         List<Point> points = new ArrayList<>();
         for (ChatModel model : models) {
-            points.addAll(ramp(model, steps, step, progress));
+            points.addAll(ramp(model, steps, step, keepGoing, progress));
         }
         return points;
     }
 
-    private static List<Point> ramp(ChatModel model, List<Integer> steps, Duration step, PrintStream progress)
+    private static List<Point> ramp(ChatModel model, List<Integer> steps, Duration step, boolean keepGoing,
+                                    PrintStream progress)
             throws IOException, InterruptedException {
         Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
         Path stderr = Files.createTempFile("conclab-scale-" + model.id(), ".err");
@@ -119,7 +123,7 @@ public final class ConnectionScaleBench {
                 progress.printf(Locale.ROOT, "    held %,d, threads %,d, RSS %,d MB, p99 %.1f ms: %s%n", p.held(),
                         p.peakThreads(), p.peakRssBytes() >> 20, p.p99Millis(),
                         p.failure() == null ? "ok" : p.failure());
-                if (p.hard()) {
+                if (p.hard() && (!keepGoing || !server.isAlive())) {
                     break;
                 }
                 Thread.sleep(2_000); // let the server close the last step's connections and end their threads
@@ -209,11 +213,12 @@ public final class ConnectionScaleBench {
         }
     }
 
-    /** {@code ConnectionScaleBench [--model=M,...] [--steps=1000,2000,...] [--step-seconds=S]}. */
+    /** {@code ConnectionScaleBench [--model=M,...] [--steps=1000,2000,...] [--step-seconds=S] [--keep-going]}. */
     public static void main(String[] args) throws Exception {
         List<ChatModel> models = List.of(ChatModel.values());
         List<Integer> steps = STEPS;
         Duration step = Duration.ofSeconds(3);
+        boolean keepGoing = false;
         for (String a : args) {
             if (a.startsWith("--model=")) {
                 models = java.util.Arrays.stream(a.substring(8).split(",")).map(ChatModel::parse).toList();
@@ -225,14 +230,16 @@ public final class ConnectionScaleBench {
                                 + LoadConfig.MAX_CONNECTIONS + ", got " + n);
                     }
                 }
+            } else if (a.equals("--keep-going")) {
+                keepGoing = true;
             } else if (a.startsWith("--step-seconds=")) {
                 step = Duration.ofSeconds(Integer.parseInt(a.substring(15)));
             } else {
                 System.err.println("unknown argument: " + a + " (accepted: --model=M[,M...], --steps=N[,N...], "
-                        + "--step-seconds=S; models: " + ChatModel.names() + ")");
+                        + "--step-seconds=S, --keep-going; models: " + ChatModel.names() + ")");
                 System.exit(2);
             }
         }
-        print(run(models, steps, step, System.out), dev.conclab.bench.BenchMain.machine(), System.out);
+        print(run(models, steps, step, keepGoing, System.out), dev.conclab.bench.BenchMain.machine(), System.out);
     }
 }

@@ -124,14 +124,30 @@ public final class ConnectionScale implements Experiment {
                 python.completeExceptionally(t);
             }
         });
+        // each model's server is a JVM of its own, measured from outside: the three run side by side
+        ctx.progress(0.1, "eventloop, vthreads, platform: " + n + " idle connections each");
+        Map<ChatModel, CompletableFuture<Cost>> pending = new EnumMap<>(ChatModel.class);
+        List<Thread> workers = new ArrayList<>();
+        for (ChatModel model : MODELS) {
+            CompletableFuture<Cost> cost = new CompletableFuture<>();
+            pending.put(model, cost);
+            workers.add(Thread.ofVirtual().name("conn-scale-" + model.id()).start(() -> {
+                try {
+                    cost.complete(measure(ctx, model, n));
+                } catch (Throwable t) {
+                    cost.completeExceptionally(t);
+                }
+            }));
+        }
         Map<ChatModel, Cost> costs = new EnumMap<>(ChatModel.class);
         try {
-            for (int i = 0; i < MODELS.size(); i++) {
-                ChatModel model = MODELS.get(i);
-                ctx.progress(0.1 + 0.25 * i, model.id() + ": " + n + " idle connections");
-                costs.put(model, measure(ctx, model, n));
+            for (ChatModel model : MODELS) {
+                costs.put(model, join(pending.get(model)));
             }
         } finally {
+            for (Thread w : workers) {
+                w.join();
+            }
             probe.join();
         }
 
@@ -159,7 +175,7 @@ public final class ConnectionScale implements Experiment {
                         + " %.0f B", platform.rssPerConnection(), loop.rssPerConnection()),
                 platform.rssPerConnection() / Math.max(1, loop.rssPerConnection()), 2));
 
-        switch (python.join()) {
+        switch (join(python)) {
             case ProbeOutcome.Unavailable missing -> missing.skip(ctx, PY_ASYNCIO_ONE_THREAD);
             case ProbeOutcome.Ran ran -> {
                 JsonNode variants = ran.json().path("variants");
@@ -197,6 +213,17 @@ public final class ConnectionScale implements Experiment {
                 + " RSS. The platform model's RSS includes the garbage of its polling: each idle connection's thread"
                 + " wakes every " + dev.conclab.chat.platform.PlatformChatServer.DEFAULT_SO_TIMEOUT_MILLIS
                 + " ms (SO_TIMEOUT) to run pending writes.");
+    }
+
+    private static <T> T join(CompletableFuture<T> f) throws Exception {
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
     }
 
     private static String label(ChatModel m) {
