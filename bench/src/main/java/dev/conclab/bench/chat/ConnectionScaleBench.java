@@ -153,7 +153,7 @@ public final class ConnectionScaleBench {
             failure = "connect failures: " + r.connectFailures() + ", held " + r.connectionsHeld();
         } else if (broadcast == null || !broadcast.complete()) {
             failure = "copies lost: " + (broadcast == null ? "no broadcast step"
-                    : broadcast.delivered() + " of " + broadcast.expected());
+                    : "delivered " + broadcast.delivered() + " of " + broadcast.expected());
         } else if (p99 > ChatBench.P99_LIMIT_MILLIS) {
             failure = String.format(Locale.ROOT, "p99 %.0f ms > %.0f ms", p99, ChatBench.P99_LIMIT_MILLIS);
         }
