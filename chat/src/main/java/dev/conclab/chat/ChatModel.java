@@ -2,6 +2,7 @@ package dev.conclab.chat;
 
 import dev.conclab.chat.helidon.HelidonChatServer;
 import dev.conclab.chat.netty.NettyChatServer;
+import dev.conclab.chat.platform.PlatformChatServer;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -19,14 +20,36 @@ public enum ChatModel {
      * A virtual thread per connection with plain blocking code: Helidon SE's WebServer reads each connection on its
      * own virtual thread; a second virtual thread per connection writes with blocking sends.
      */
-    VTHREADS("vthreads", HelidonChatServer::start);
+    VTHREADS("vthreads", HelidonChatServer::start),
+    /**
+     * Experiment only (not served by {@code chat serve}, not in {@link #served()}): a platform thread per connection
+     * with blocking socket I/O, Netty's deprecated OIO transport running the event-loop model's handler. Kept to
+     * measure where a thread per connection stops scaling.
+     */
+    PLATFORM("platform", PlatformChatServer::start, true);
 
     private final String id;
     private final Function<ChatConfig, ChatServer> starter;
+    private final boolean experimentOnly;
 
     ChatModel(String id, Function<ChatConfig, ChatServer> starter) {
+        this(id, starter, false);
+    }
+
+    ChatModel(String id, Function<ChatConfig, ChatServer> starter, boolean experimentOnly) {
         this.id = id;
         this.starter = starter;
+        this.experimentOnly = experimentOnly;
+    }
+
+    /** Whether this model exists only for experiments and benchmarks ({@code chat serve} does not offer it). */
+    public boolean experimentOnly() {
+        return experimentOnly;
+    }
+
+    /** The models {@code chat serve} offers, in declaration order (every model not {@link #experimentOnly()}). */
+    public static java.util.List<ChatModel> served() {
+        return Arrays.stream(values()).filter(m -> !m.experimentOnly).toList();
     }
 
     /** The name on the command line, e.g. {@code eventloop}. */

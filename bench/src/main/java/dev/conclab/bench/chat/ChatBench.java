@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  *       counted); the steps stop after two in a row over 50 ms.</li>
  * </ul>
  * Every figure is printed with the 1-minute load average: on a shared 2-core machine the load says how much of the
- * cores the run had, and server and clients share them. The models are {@link ChatModel#values()} (or those named),
+ * cores the run had, and server and clients share them. The models are {@link ChatModel#served()} (or those named),
  * so a new model is measured as soon as it exists. Not thread-safe; one run at a time.
  */
 public final class ChatBench {
@@ -191,7 +191,7 @@ public final class ChatBench {
     /** Runs the suite for BenchMain: every model, the full or quick settings. */
     public static void runAndPrint(boolean quick, String machine, PrintStream out) throws InterruptedException {
         try {
-            print(run(quick ? Settings.quick() : Settings.full(), List.of(ChatModel.values()), out), machine, out);
+            print(run(quick ? Settings.quick() : Settings.full(), ChatModel.served(), out), machine, out);
         } catch (IOException e) {
             throw new IllegalStateException("the chat suite failed: " + e, e);
         }
@@ -200,7 +200,7 @@ public final class ChatBench {
     /** {@code ChatBench [--quick] [--model=M,...]}: the suite alone. */
     public static void main(String[] args) throws Exception {
         boolean quick = false;
-        List<ChatModel> models = List.of(ChatModel.values());
+        List<ChatModel> models = ChatModel.served();
         for (String a : args) {
             if (a.equals("--quick")) {
                 quick = true;

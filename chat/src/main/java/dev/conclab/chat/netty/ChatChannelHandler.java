@@ -47,8 +47,11 @@ import java.util.concurrent.TimeUnit;
  * connection at the outbox's soft limit only when the client is not reading (a burst that outruns one drain is
  * queued, up to the hard cap). So what one connection holds is bounded by the outbox's hard cap plus the water mark,
  * and no thread ever waits for a client.
+ *
+ * <p>Public so that the experiment-only platform model ({@code dev.conclab.chat.platform}) runs the same handler on
+ * Netty's thread-per-channel (OIO) transport, where "the channel's event loop" is the connection's own thread.
  */
-final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements Transport {
+public final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements Transport {
 
     /** How long a client gets to answer our Close frame before the TCP connection is closed anyway. */
     static final long CLOSE_GRACE_MILLIS = 1_000;
@@ -61,11 +64,11 @@ final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements T
     private final ChatHub hub;
     private final String pagePath;
     private Channel channel;
-    private Session session;
+    private volatile Session session; // volatile: sessionClosed() reads it from other threads
     private boolean pingSent;
     private boolean closing;
 
-    ChatChannelHandler(ChatHub hub, String pagePath) {
+    public ChatChannelHandler(ChatHub hub, String pagePath) {
         this.hub = hub;
         this.pagePath = pagePath;
     }
@@ -160,6 +163,12 @@ final class ChatChannelHandler extends ChannelInboundHandlerAdapter implements T
                 }
             }
         }
+    }
+
+    /** Whether this connection's session has been closed (e.g. by the slow-consumer policy); any thread. */
+    public boolean sessionClosed() {
+        Session s = session;
+        return s != null && !s.isOpen();
     }
 
     // ---- Transport: any thread ----

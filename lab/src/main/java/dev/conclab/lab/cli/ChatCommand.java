@@ -70,6 +70,10 @@ final class ChatCommand implements Runnable {
             ChatConfig config;
             try {
                 chosen = ChatModel.parse(model);
+                if (chosen.experimentOnly()) {
+                    throw new IllegalArgumentException("model '" + chosen.id() + "' is experiment-only (served: "
+                            + ChatModel.served().stream().map(ChatModel::id).toList() + ")");
+                }
                 if (port < 0 || port > 65_535) {
                     throw new IllegalArgumentException("--port must be in 0..65535, got " + port);
                 }
@@ -228,7 +232,7 @@ final class ChatCommand implements Runnable {
     static final class Models implements Iterable<String> {
         @Override
         public java.util.Iterator<String> iterator() {
-            return java.util.Arrays.stream(ChatModel.values()).map(ChatModel::id).iterator();
+            return ChatModel.served().stream().map(ChatModel::id).iterator();
         }
     }
 }
