@@ -27,6 +27,9 @@ import dev.conclab.lab.experiments.internals.GilRelease;
 import dev.conclab.lab.experiments.internals.JvmNoGil;
 import dev.conclab.lab.experiments.internals.OtherPythons;
 import dev.conclab.lab.experiments.internals.SwitchInterval;
+import dev.conclab.lab.experiments.messaging.ChatServerExperiment;
+import dev.conclab.lab.experiments.messaging.MessagingDesignExperiment;
+import dev.conclab.lab.experiments.messaging.MessagingFanOutRaces;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
 import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
@@ -136,7 +139,10 @@ public final class Experiments {
             new MillionIo(),
             new RateLimiterExperiment(),
             new CrawlerModels(),
-            new ParallelIo());
+            new ParallelIo(),
+            new ChatServerExperiment(),
+            new MessagingDesignExperiment(),
+            new MessagingFanOutRaces());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
