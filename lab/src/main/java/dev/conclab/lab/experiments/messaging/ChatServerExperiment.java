@@ -115,6 +115,12 @@ public final class ChatServerExperiment implements Experiment {
         return List.of(DELIVERED_ALL, ROOM_ORDER, CPYTHON_SERVES, SLOW_CONSUMER_CUT, LIMITS_HOLD);
     }
 
+    /** Three servers start and take a load each; a loaded 2-core machine needs far more than the usual minute. */
+    @Override
+    public Duration timeout(boolean quick) {
+        return quick ? Duration.ofMinutes(3) : Duration.ofMinutes(10);
+    }
+
     @Override
     public void run(RunContext ctx) throws Exception {
         int connections = ctx.intParam("connections");

@@ -71,14 +71,15 @@ public final class MessagingDesignExperiment implements Experiment {
             "With one sequencer for the room (ids taken in Redis), two nodes show the messages sent on both in the"
                     + " same order, with increasing ids.");
     static final ClaimSpec FANOUT_GROWS = new ClaimSpec("fanout-grows",
-            "Fan-out on write: one message to a room of 1000 members costs at least 10× one to a room of 10.");
+            "Fan-out on write: one message to a room of 1000 members costs at least 5× one to a room of 10.");
 
     private static final String CHANNEL = "conclab:design:events";
     private static final String STREAM = "conclab:design:stream";
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final int[] ROOM_SIZES = {10, 100, 1_000};
-    private static final double FANOUT_RATIO = 10;
-    private static final int FANOUT_ROUNDS = 5;
+    /** 100× the deliveries; 5× leaves room for a noisy machine (measured 11–109× in quick runs). */
+    private static final double FANOUT_RATIO = 5;
+    private static final int FANOUT_ROUNDS = 10;
 
     @Override
     public String id() {

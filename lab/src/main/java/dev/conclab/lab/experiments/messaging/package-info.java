@@ -17,7 +17,7 @@
  *       was published meanwhile. A log (a Redis Stream, the room's history) lets a returning client resume from
  *       the last id it saw ({@code messaging-design}).</li>
  *   <li><b>Fan-out on write costs one queue operation per member per message</b>: a message to a room of 1,000 costs
- *       two orders of magnitude more than one to 10 ({@code messaging-design}).</li>
+ *       tens of times more than one to 10 ({@code messaging-design}).</li>
  *   <li><b>Limits keep one client from hurting the rest</b>: a per-connection rate limit, a frame-size limit (close
  *       1009), errors for malformed input, and the server keeps serving ({@code chat-server}).</li>
  *   <li><b>The same design in CPython</b>: an asyncio server with a bounded {@code asyncio.Queue} and a writer task
