@@ -27,7 +27,10 @@ import dev.conclab.lab.experiments.internals.GilRelease;
 import dev.conclab.lab.experiments.internals.JvmNoGil;
 import dev.conclab.lab.experiments.internals.OtherPythons;
 import dev.conclab.lab.experiments.internals.SwitchInterval;
+import dev.conclab.lab.experiments.messaging.ChatServerExperiment;
 import dev.conclab.lab.experiments.messaging.ConnectionScale;
+import dev.conclab.lab.experiments.messaging.MessagingDesignExperiment;
+import dev.conclab.lab.experiments.messaging.MessagingFanOutRaces;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
 import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
@@ -138,6 +141,9 @@ public final class Experiments {
             new RateLimiterExperiment(),
             new CrawlerModels(),
             new ParallelIo(),
+            new ChatServerExperiment(),
+            new MessagingDesignExperiment(),
+            new MessagingFanOutRaces(),
             new ConnectionScale());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
