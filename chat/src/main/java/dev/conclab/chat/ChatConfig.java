@@ -19,7 +19,9 @@ import java.util.Optional;
  * @param maxRoomsPerClient  rooms one connection may be in at once
  * @param maxRooms           rooms the server holds at once (a room lives while it has members)
  * @param historySize        messages kept per room for {@code history}
- * @param outboundLimit      frames queued for one connection at most; one more disconnects it (slow consumer, 1008)
+ * @param outboundLimit      the soft limit of a connection's outbound queue, in frames: a frame that finds it reached
+ *                           disconnects a client that is not reading (slow consumer, 1008); the hard cap is
+ *                           {@code Session.HARD_LIMIT_FACTOR} times it
  * @param messagesPerSecond  the steady per-connection rate of client messages
  * @param burst              client messages admitted at once after idleness
  * @param maxStrikes         consecutive refused messages (errors and rate refusals) before closing with 1008

@@ -28,10 +28,14 @@ import java.util.concurrent.locks.ReentrantLock;
  *       the socket dies or the server cuts it, so the reader thread's end is the one reliable signal.</li>
  * </ul>
  *
- * <p><b>Thread safety.</b> {@link #wake} and {@link #close} may be called from any thread and never block: they set a
- * flag and unpark the writer (and interrupt the watcher, which cuts the socket if the connection is not gone within
- * the close grace: a client that does not read would never take the Close frame). Data frames and the Close frame are sent under one lock, so no data
- * frame follows the Close frame.
+ * <p><b>Thread safety.</b> {@link #wake}, {@link #close} and {@link #backlogged} may be called from any thread and
+ * never block: they set or read a flag and unpark the writer (and interrupt the watcher, which cuts the socket if the
+ * connection is not gone within the close grace: a client that does not read would never take the Close frame). Data
+ * frames and the Close frame are sent under one lock, so no data frame follows the Close frame.
+ *
+ * <p><b>Backlog.</b> The connection is {@linkplain #backlogged() backlogged} while the writer has been blocked in one
+ * send for {@link #BACKLOGGED_AFTER_NANOS}: the kernel's send buffer is full, so the client is not reading. Only then
+ * does the outbox's soft limit close it (see {@link Session}); a burst to a reading client is queued.
  *
  * <p><b>Limits enforced here</b> (Helidon's WebSocket does not): binary messages (1003), a fragmented message whose
  * parts add up to more than the size limit (1009; a single frame over it is refused by Helidon itself with 1009),
@@ -42,6 +46,12 @@ final class ChatWsConnection implements WsListener, Transport {
 
     /** How long a client gets to answer our Close frame before the connection is cut. */
     static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /**
+     * A send blocked this long means the kernel's send buffer is full: the client is not reading. A send to a client
+     * that reads returns in microseconds; the margin covers a writer descheduled on a busy machine.
+     */
+    static final long BACKLOGGED_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private record PendingClose(CloseCode code, int wireCode, String reason, long at) {
     }
@@ -58,7 +68,8 @@ final class ChatWsConnection implements WsListener, Transport {
     private volatile Thread writer;
     private volatile Thread watcher;
     private volatile boolean woken;
-    private volatile boolean writing;
+    /** When the send in progress started (System.nanoTime, never 0), or 0 when no send is in progress. */
+    private volatile long sendingSince;
     private volatile boolean ended;
     private volatile long lastSeenNanos = System.nanoTime();
     // confined to the writer
@@ -216,6 +227,13 @@ final class ChatWsConnection implements WsListener, Transport {
         }
     }
 
+    /** The writer has been blocked in one send for {@link #BACKLOGGED_AFTER_NANOS} or more. */
+    @Override
+    public boolean backlogged() {
+        long since = sendingSince;
+        return since != 0 && System.nanoTime() - since >= BACKLOGGED_AFTER_NANOS;
+    }
+
     private void interruptWatcher() {
         Thread w = watcher;
         if (w != null) {
@@ -268,14 +286,14 @@ final class ChatWsConnection implements WsListener, Transport {
     private boolean send(String frame) {
         sendLock.lock();
         try {
-            writing = true;
+            sendingSince = System.nanoTime() | 1;
             if (closeSent) {
                 return false;
             }
             ws.send(frame, true); // even when a close is pending: this frame was queued before it (see flushQueued)
             return true;
         } finally {
-            writing = false;
+            sendingSince = 0;
             sendLock.unlock();
         }
     }
@@ -298,12 +316,12 @@ final class ChatWsConnection implements WsListener, Transport {
             }
             sendLock.lock();
             try {
-                writing = true;
+                sendingSince = System.nanoTime() | 1;
                 if (!closeSent && pendingClose.get() == null) {
                     ws.ping(BufferData.create(new byte[]{'p'}));
                 }
             } finally {
-                writing = false;
+                sendingSince = 0;
                 sendLock.unlock();
             }
             pingSent = true;
@@ -352,13 +370,13 @@ final class ChatWsConnection implements WsListener, Transport {
         while ((frame = s.poll()) != null) {
             sendLock.lock();
             try {
-                writing = true;
+                sendingSince = System.nanoTime() | 1;
                 if (closeSent) {
                     return;
                 }
                 ws.send(frame, true);
             } finally {
-                writing = false;
+                sendingSince = 0;
                 sendLock.unlock();
             }
         }
@@ -380,12 +398,12 @@ final class ChatWsConnection implements WsListener, Transport {
                 return;
             }
             closeSent = true;
-            writing = true;
+            sendingSince = System.nanoTime() | 1;
             ws.close(close.wireCode(), close.reason());
         } catch (RuntimeException e) {
             cut();
         } finally {
-            writing = false;
+            sendingSince = 0;
             sendLock.unlock();
         }
     }

@@ -32,6 +32,7 @@ import io.netty.util.ReferenceCountUtil;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * One connection of the event-loop model: turns WebSocket frames into {@link Session} calls and drains the
@@ -63,14 +64,20 @@ public final class ChatChannelHandler extends ChannelInboundHandlerAdapter imple
 
     private final ChatHub hub;
     private final String pagePath;
+    private final Predicate<Channel> backlog;
     private Channel channel;
     private volatile Session session; // volatile: sessionClosed() reads it from other threads
     private boolean pingSent;
     private boolean closing;
 
-    public ChatChannelHandler(ChatHub hub, String pagePath) {
+    /**
+     * @param backlogged whether the channel's client has stopped reading (asked by {@link #backlogged()} from any
+     *                   thread; must not block)
+     */
+    public ChatChannelHandler(ChatHub hub, String pagePath, Predicate<Channel> backlogged) {
         this.hub = hub;
         this.pagePath = pagePath;
+        this.backlog = backlogged;
     }
 
     @Override
@@ -183,10 +190,14 @@ public final class ChatChannelHandler extends ChannelInboundHandlerAdapter imple
         channel.eventLoop().execute(() -> closeOnLoop(code, reason));
     }
 
-    /** Netty's outbound buffer is over its high-water mark: the drain is waiting for the client to read. */
+    /**
+     * Whether the client has stopped reading, as the transport under this handler tells: on an event loop, Netty's
+     * outbound buffer is over its high-water mark (the drain waits for the client); with a thread per connection,
+     * that thread is blocked in a write.
+     */
     @Override
     public boolean backlogged() {
-        return !channel.isWritable();
+        return backlog.test(channel);
     }
 
     // ---- on the event loop ----

@@ -19,14 +19,6 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
-import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
-import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.net.InetSocketAddress;
@@ -76,22 +68,7 @@ public final class NettyChatServer implements ChatServer {
                 : NioServerSocketChannel.class;
         this.group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
                 new DefaultThreadFactory("chat-netty", false), io);
-        WebSocketServerProtocolConfig ws = WebSocketServerProtocolConfig.newBuilder()
-                .websocketPath(config.path())
-                .checkStartsWith(true)                  // ws://host:port/chat?name=alice
-                .handleCloseFrames(true)
-                .dropPongFrames(false)                  // the chat handler sees pongs: the client is alive
-                // Violations go to ProtocolViolations, not to a Close frame + TCP close (see that class). The UTF-8
-                // validator is ours too: Netty would put its own after ProtocolViolations, out of its reach.
-                .decoderConfig(WebSocketDecoderConfig.newBuilder()
-                        .maxFramePayloadLength(config.maxFrameBytes())
-                        .allowExtensions(false)
-                        .closeOnProtocolViolation(false)
-                        .withUTF8Validator(false)
-                        .build())
-                .handshakeTimeoutMillis(10_000)
-                .build();
-        long pingAfterMillis = Math.max(1, config.idleTimeout().toMillis() / 2);
+        ChatPipeline pipeline = new ChatPipeline(hub, config);
         try {
             this.serverChannel = new ServerBootstrap()
                     .group(group)
@@ -103,16 +80,7 @@ public final class NettyChatServer implements ChatServer {
                         protected void initChannel(SocketChannel ch) {
                             channels.add(ch);
                             ch.closeFuture().addListener(f -> channels.remove(ch));
-                            ch.pipeline().addLast(
-                                    // first: any bytes read, pongs included, count as life
-                                    new IdleStateHandler(pingAfterMillis, 0, 0, TimeUnit.MILLISECONDS),
-                                    new HttpServerCodec(),
-                                    new HttpObjectAggregator(8 << 10),
-                                    new Utf8FrameValidator(false),
-                                    ProtocolViolations.INSTANCE,
-                                    new WebSocketServerProtocolHandler(ws),
-                                    new WebSocketFrameAggregator(config.maxFrameBytes()),
-                                    new ChatChannelHandler(hub, config.path()));
+                            pipeline.install(ch, c -> !c.isWritable()); // over the high-water mark
                         }
                     })
                     .bind(config.host(), config.port()).sync().channel();

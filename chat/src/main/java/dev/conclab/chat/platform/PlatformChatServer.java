@@ -6,6 +6,7 @@ import dev.conclab.chat.ChatServer;
 import dev.conclab.chat.ChatStats;
 import dev.conclab.chat.core.ChatHub;
 import dev.conclab.chat.netty.ChatChannelHandler;
+import dev.conclab.chat.netty.ChatPipeline;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -15,18 +16,12 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.oio.OioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.oio.OioServerSocketChannel;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
-import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
@@ -62,6 +57,9 @@ public final class PlatformChatServer implements ChatServer {
     /** The read timeout after which a connection's thread runs the writes queued for it (bounds delivery delay). */
     public static final int DEFAULT_SO_TIMEOUT_MILLIS = 10;
 
+    /** A write blocked this long means the client is not reading (a write to a reading client takes microseconds). */
+    static final long BACKLOGGED_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
     private final ChatConfig config;
     private final ChatHub hub;
     private final EventLoopGroup acceptor;
@@ -79,16 +77,7 @@ public final class PlatformChatServer implements ChatServer {
         // 0 = no limit on channels: one ThreadPerChannelEventLoop, so one platform thread, per connection
         this.acceptor = new OioEventLoopGroup(1, new DefaultThreadFactory("chat-platform-accept", false));
         this.connections = new OioEventLoopGroup(0, new DefaultThreadFactory("chat-platform", false));
-        WebSocketServerProtocolConfig ws = WebSocketServerProtocolConfig.newBuilder()
-                .websocketPath(config.path())
-                .checkStartsWith(true)
-                .maxFramePayloadLength(config.maxFrameBytes())
-                .allowExtensions(false)
-                .handleCloseFrames(true)
-                .dropPongFrames(false)
-                .handshakeTimeoutMillis(10_000)
-                .build();
-        long pingAfterMillis = Math.max(1, config.idleTimeout().toMillis() / 2);
+        ChatPipeline pipeline = new ChatPipeline(hub, config);
         try {
             this.serverChannel = new ServerBootstrap()
                     .group(acceptor, connections)
@@ -106,13 +95,10 @@ public final class PlatformChatServer implements ChatServer {
                         protected void initChannel(SocketChannel ch) {
                             channels.add(ch);
                             ch.closeFuture().addListener(f -> channels.remove(ch));
-                            ch.pipeline().addLast(
-                                    new IdleStateHandler(pingAfterMillis, 0, 0, TimeUnit.MILLISECONDS),
-                                    new HttpServerCodec(),
-                                    new HttpObjectAggregator(8 << 10),
-                                    new WebSocketServerProtocolHandler(ws),
-                                    new WebSocketFrameAggregator(config.maxFrameBytes()),
-                                    new ChatChannelHandler(hub, config.path()));
+                            // backlogged: its thread has been blocked in one write for a while (OIO's
+                            // outbound buffer says nothing: the thread writes it out itself, blocking)
+                            pipeline.install(ch, c -> c instanceof PlatformSocketChannel p
+                                    && p.writeBlockedNanos(System.nanoTime()) >= BACKLOGGED_AFTER_NANOS);
                         }
                     })
                     .bind(config.host(), config.port()).sync().channel();

@@ -545,6 +545,43 @@ public abstract class ChatProtocolContract {
         assertThat(slow.closedByServer()).as("the slow client's connection is closed").isTrue();
     }
 
+    /**
+     * The slow-consumer policy cuts off a client that does not read, never one that does: a burst of 4 × the
+     * outbox's soft limit, written by the sender in one socket write so the server takes it in faster than any drain
+     * runs, reaches a reading client whole and in order.
+     */
+    @Test
+    void aReadingClientSurvivesABurstOfFourTimesTheSoftLimit() throws Exception {
+        ChatConfig config = testConfig().withRate(1_000_000, 1_000_000);
+        serve(config);
+        int burst = 4 * config.outboundLimit();
+        RawClient reader = raw("reader", 1 << 20);
+        RawClient sender = raw("sender", 1 << 20);
+        assertThat(reader.readFrame().text()).contains("welcome");
+        assertThat(sender.readFrame().text()).contains("welcome");
+        reader.sendText("{\"type\":\"join\",\"room\":\"r\"}");
+        assertThat(reader.readFrame().text()).contains("\"joined\"");
+        sender.sendText("{\"type\":\"join\",\"room\":\"r\"}");
+        assertThat(sender.readFrame().text()).contains("\"joined\"");
+        assertThat(reader.readFrame().text()).contains("\"sender\"");
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < burst; i++) {
+            texts.add("{\"type\":\"send\",\"room\":\"r\",\"text\":\"m" + i + "\"}");
+        }
+        sender.sendTexts(texts);
+        for (int i = 0; i < burst; i++) {
+            RawClient.Frame f = reader.readFrame();
+            assertThat(f.opcode()).as("frame %d of the burst (a Close frame means cut off)", i)
+                    .isEqualTo(RawClient.TEXT);
+            assertThat(f.text()).contains("\"text\":\"m" + i + "\"");
+        }
+        for (int i = 0; i < 2 * burst; i++) { // the sender's own copies and acks
+            assertThat(sender.readFrame().opcode()).isEqualTo(RawClient.TEXT);
+        }
+        assertThat(server.stats().slowConsumers()).isZero();
+        assertThat(server.stats().connections()).isEqualTo(2);
+    }
+
     // ---- graceful shutdown ----
 
     @Test
