@@ -136,7 +136,8 @@ public final class Experiments {
             new MillionIo(),
             new RateLimiterExperiment(),
             new CrawlerModels(),
-            new ParallelIo());
+            new ParallelIo(),
+            new dev.conclab.lab.experiments.messaging.AsyncioConnections());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
