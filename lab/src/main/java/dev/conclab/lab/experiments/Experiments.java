@@ -137,7 +137,8 @@ public final class Experiments {
             new RateLimiterExperiment(),
             new CrawlerModels(),
             new ParallelIo(),
-            new dev.conclab.lab.experiments.messaging.AsyncioConnections());
+            new dev.conclab.lab.experiments.messaging.AsyncioConnections(),
+            new dev.conclab.lab.experiments.messaging.UvloopEpoll());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

@@ -39,7 +39,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * A loopback TCP echo server on Netty and N client connections to it, each side on an event-loop group of its own,
- * for the messaging experiments. Messages are {@value #MESSAGE} bytes; a message that starts with {@code 'B'} makes
+ * for the messaging experiments. Messages are {@value #MESSAGE} bytes; a message that starts with {@code 'b'} makes
  * the server run a {@link Blocking} action before echoing it, either on the event loop itself (Broken: every
  * connection of that loop waits) or on a virtual thread of its own (the loop goes on).
  *
@@ -183,6 +183,16 @@ final class EventLoopTransportEcho implements AutoCloseable {
     /** The server group's threads started so far (a group starts a thread when it first gets work). */
     int serverThreads() {
         return serverThreads.size();
+    }
+
+    /** CPU time (user and system) used so far by both groups' event-loop threads, in nanoseconds. */
+    long loopCpuNanos() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : allThreads) {
+            sum += Math.max(0, mx.getThreadCpuTime(t.threadId()));
+        }
+        return sum;
     }
 
     /** How many distinct event loops the server's accepted channels were registered with. */
