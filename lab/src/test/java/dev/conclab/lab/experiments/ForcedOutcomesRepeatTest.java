@@ -47,7 +47,8 @@ class ForcedOutcomesRepeatTest {
             new Forced("cross-process-queue", Map.of("items", "100")),
             new Forced("process-pool", Map.of()),
             new Forced("gil-atomicity", Map.of()),
-            new Forced("rate-limiter", Map.of()));
+            new Forced("rate-limiter", Map.of()),
+            new Forced("asyncio-connections", Map.of("connections", "100")));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {

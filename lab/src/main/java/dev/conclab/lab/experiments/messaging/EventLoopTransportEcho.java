@@ -195,6 +195,17 @@ final class EventLoopTransportEcho implements AutoCloseable {
         return sum;
     }
 
+    /** Heap bytes allocated so far by both groups' event-loop threads. */
+    long loopAllocatedBytes() {
+        com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : allThreads) {
+            sum += Math.max(0, mx.getThreadAllocatedBytes(t.threadId()));
+        }
+        return sum;
+    }
+
     /** How many distinct event loops the server's accepted channels were registered with. */
     int serverLoopsUsed() {
         return serverLoops.size();
