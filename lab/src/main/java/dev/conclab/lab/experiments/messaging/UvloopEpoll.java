@@ -65,15 +65,14 @@ public final class UvloopEpoll implements Experiment {
             "Netty's native epoll transport allocates less heap per round trip than its NIO transport on the same"
                     + " echo traffic (at most 0.8× as much, best of several runs).");
     static final ClaimSpec EPOLL_CPU = new ClaimSpec("epoll-cpu",
-            "In CPU per round trip the two transports stay close, both waiting on epoll: Netty's epoll transport"
-                    + " costs between 0.5× and 1.5× what its NIO transport does (best of several runs).");
+            "In CPU per round trip Netty's epoll transport costs at most 1.5× what its NIO transport does (best of"
+                    + " several runs): both wait on epoll, so neither can be far behind.");
 
     /** The least asyncio ÷ uvloop ratio of CPU per round trip that counts as cheaper. */
     static final double UVLOOP_MIN_RATIO = 1.1;
     /** epoll's heap allocated per round trip, as a share of NIO's, at most. */
     static final double EPOLL_MAX_GARBAGE = 0.8;
-    /** epoll's CPU per round trip, as a share of NIO's: the bounds of "close". */
-    static final double EPOLL_CPU_LOW = 0.5;
+    /** epoll's CPU per round trip, as a share of NIO's, at most. */
     static final double EPOLL_CPU_HIGH = 1.5;
 
     @Override
@@ -135,7 +134,7 @@ public final class UvloopEpoll implements Experiment {
         Duration budget = Duration.ofSeconds(60 + (long) c * m * ctx.repeats() / 2_000);
         ProbeOutcome outcome = PythonProbes.of(ctx).run("uvloop_echo.py", List.of("uvloop"), budget,
                 "--connections", Integer.toString(c), "--rounds", Integer.toString(m),
-                "--repeat", Integer.toString(ctx.repeats()));
+                "--repeat", Integer.toString(Math.max(5, ctx.repeats()))); // short runs: best of 5 at least
         switch (outcome) {
             case ProbeOutcome.Unavailable missing -> {
                 missing.skip(ctx, UVLOOP_IS_A_LOOP, UVLOOP_CHEAPER);
@@ -274,10 +273,10 @@ public final class UvloopEpoll implements Experiment {
                             + " the event-loop threads per round trip, epoll ÷ NIO: %.2f× (needs ≤ %.1f×; %.0f vs %.0f B)",
                     garbage, EPOLL_MAX_GARBAGE, epoll.bytesPer(roundTrips), nio.bytesPer(roundTrips))));
             double cpuRatio = epoll.cpuSeconds() / nio.cpuSeconds();
-            ctx.claim(EPOLL_CPU, Verdict.check(cpuRatio >= EPOLL_CPU_LOW && cpuRatio <= EPOLL_CPU_HIGH
+            ctx.claim(EPOLL_CPU, Verdict.check(cpuRatio <= EPOLL_CPU_HIGH
                             && epoll.serverThreads() == 1 && nio.serverThreads() == 1, String.format("CPU per round trip,"
-                            + " epoll ÷ NIO: %.2f× (needs %.1f×..%.1f×; %.1f vs %.1f µs); wall-clock round trips/s, epoll"
-                            + " ÷ NIO: %.2f×; server loop threads: %d and %d", cpuRatio, EPOLL_CPU_LOW, EPOLL_CPU_HIGH,
+                            + " epoll ÷ NIO: %.2f× (needs ≤ %.1f×; %.1f vs %.1f µs); wall-clock round trips/s, epoll"
+                            + " ÷ NIO: %.2f×; server loop threads: %d and %d", cpuRatio, EPOLL_CPU_HIGH,
                     epoll.cpuMicrosPer(roundTrips), nio.cpuMicrosPer(roundTrips),
                     epoll.perSecond(roundTrips) / nio.perSecond(roundTrips), epoll.serverThreads(),
                     nio.serverThreads())));
