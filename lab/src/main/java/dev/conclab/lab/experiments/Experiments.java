@@ -27,6 +27,8 @@ import dev.conclab.lab.experiments.internals.GilRelease;
 import dev.conclab.lab.experiments.internals.JvmNoGil;
 import dev.conclab.lab.experiments.internals.OtherPythons;
 import dev.conclab.lab.experiments.internals.SwitchInterval;
+import dev.conclab.lab.experiments.messaging.AsyncioConnections;
+import dev.conclab.lab.experiments.messaging.UvloopEpoll;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
 import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
@@ -137,8 +139,8 @@ public final class Experiments {
             new RateLimiterExperiment(),
             new CrawlerModels(),
             new ParallelIo(),
-            new dev.conclab.lab.experiments.messaging.AsyncioConnections(),
-            new dev.conclab.lab.experiments.messaging.UvloopEpoll());
+            new AsyncioConnections(),
+            new UvloopEpoll());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
