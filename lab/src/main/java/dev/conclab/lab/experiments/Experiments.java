@@ -27,10 +27,12 @@ import dev.conclab.lab.experiments.internals.GilRelease;
 import dev.conclab.lab.experiments.internals.JvmNoGil;
 import dev.conclab.lab.experiments.internals.OtherPythons;
 import dev.conclab.lab.experiments.internals.SwitchInterval;
+import dev.conclab.lab.experiments.messaging.AsyncioConnections;
 import dev.conclab.lab.experiments.messaging.ChatServerExperiment;
 import dev.conclab.lab.experiments.messaging.ConnectionScale;
 import dev.conclab.lab.experiments.messaging.MessagingDesignExperiment;
 import dev.conclab.lab.experiments.messaging.MessagingFanOutRaces;
+import dev.conclab.lab.experiments.messaging.UvloopEpoll;
 import dev.conclab.lab.experiments.multiprocessing.Amdahl;
 import dev.conclab.lab.experiments.multiprocessing.CopyOnWrite;
 import dev.conclab.lab.experiments.multiprocessing.CpuHeavy100Mb;
@@ -144,7 +146,9 @@ public final class Experiments {
             new ChatServerExperiment(),
             new MessagingDesignExperiment(),
             new MessagingFanOutRaces(),
-            new ConnectionScale());
+            new ConnectionScale(),
+            new AsyncioConnections(),
+            new UvloopEpoll());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

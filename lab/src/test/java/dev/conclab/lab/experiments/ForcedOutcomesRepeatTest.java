@@ -48,7 +48,8 @@ class ForcedOutcomesRepeatTest {
             new Forced("process-pool", Map.of()),
             new Forced("gil-atomicity", Map.of()),
             new Forced("rate-limiter", Map.of()),
-            new Forced("fanout-races", Map.of("hold-ms", "20")));
+            new Forced("fanout-races", Map.of("hold-ms", "20")),
+            new Forced("asyncio-connections", Map.of("connections", "100")));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
