@@ -50,4 +50,10 @@ public interface ChatServer extends AutoCloseable {
     default void close() {
         close(config().drainTimeout());
     }
+
+    /** The error every model throws when it cannot start on {@code config}'s address: it names the address and why. */
+    static IllegalStateException cannotStart(ChatConfig config, Exception cause) {
+        return new IllegalStateException("cannot start the chat server on " + config.host().getHostAddress() + ":"
+                + config.port() + ": " + cause, cause);
+    }
 }

@@ -106,8 +106,7 @@ public final class HelidonChatServer implements ChatServer {
         try {
             return new HelidonChatServer(config);
         } catch (RuntimeException e) {
-            throw new IllegalStateException("cannot start the chat server on " + config.host().getHostAddress()
-                    + ":" + config.port() + ": " + e, e);
+            throw ChatServer.cannotStart(config, e);
         }
     }
 

@@ -43,10 +43,11 @@ import java.util.function.Predicate;
  * {@link Session} requires, and no lock is taken here.
  *
  * <p><b>Backpressure.</b> The drain writes while {@link Channel#isWritable()} (Netty's outbound buffer under its high
- * water mark), then stops and resumes on {@link #channelWritabilityChanged}; meanwhile frames wait in the bounded
- * outbox. {@link #backlogged()} reports an unwritable channel, so the session's slow-consumer policy closes a
- * connection at the outbox's soft limit only when the client is not reading (a burst that outruns one drain is
- * queued, up to the hard cap). So what one connection holds is bounded by the outbox's hard cap plus the water mark,
+ * water mark), flushes, and if the channel is still unwritable stops and resumes on
+ * {@link #channelWritabilityChanged}; meanwhile frames wait in the bounded outbox. {@link #backlogged()} reports that
+ * wait (flushed bytes the kernel would not take: the client is not reading), not a drain's own unflushed batch, so
+ * the session's slow-consumer policy closes a connection at the outbox's soft limit only when the client is not
+ * reading (a burst that outruns one drain is queued, up to the hard cap). So what one connection holds is bounded by the outbox's hard cap plus the water mark,
  * and no thread ever waits for a client.
  *
  * <p>Public so that the experiment-only platform model ({@code dev.conclab.chat.platform}) runs the same handler on
@@ -64,20 +65,23 @@ public final class ChatChannelHandler extends ChannelInboundHandlerAdapter imple
 
     private final ChatHub hub;
     private final String pagePath;
-    private final Predicate<Channel> backlog;
+    private final Predicate<Channel> writeBlocked;
+    /** The drain flushed and the channel stayed over its high-water mark: it waits for the client to read. */
+    private volatile boolean waitingForClient;
     private Channel channel;
     private volatile Session session; // volatile: sessionClosed() reads it from other threads
     private boolean pingSent;
     private boolean closing;
 
     /**
-     * @param backlogged whether the channel's client has stopped reading (asked by {@link #backlogged()} from any
-     *                   thread; must not block)
+     * @param writeBlocked whether the channel's own thread is stuck in a write to a client that is not reading: only
+     *                     a transport that writes with blocking I/O (OIO) can tell; an event loop never blocks in a
+     *                     write and passes {@code c -> false} (asked from any thread; must not block)
      */
-    public ChatChannelHandler(ChatHub hub, String pagePath, Predicate<Channel> backlogged) {
+    public ChatChannelHandler(ChatHub hub, String pagePath, Predicate<Channel> writeBlocked) {
         this.hub = hub;
         this.pagePath = pagePath;
-        this.backlog = backlogged;
+        this.writeBlocked = writeBlocked;
     }
 
     @Override
@@ -144,6 +148,7 @@ public final class ChatChannelHandler extends ChannelInboundHandlerAdapter imple
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         if (ctx.channel().isWritable()) {
+            waitingForClient = false;
             drain();
         }
         super.channelWritabilityChanged(ctx);
@@ -191,13 +196,12 @@ public final class ChatChannelHandler extends ChannelInboundHandlerAdapter imple
     }
 
     /**
-     * Whether the client has stopped reading, as the transport under this handler tells: on an event loop, Netty's
-     * outbound buffer is over its high-water mark (the drain waits for the client); with a thread per connection,
-     * that thread is blocked in a write.
+     * Whether the client has stopped reading: the drain flushed and the channel stayed over Netty's high-water mark
+     * (it waits for the client), or, with a thread per connection, that thread is stuck in a write.
      */
     @Override
     public boolean backlogged() {
-        return backlog.test(channel);
+        return waitingForClient || writeBlocked.test(channel);
     }
 
     // ---- on the event loop ----
@@ -215,7 +219,11 @@ public final class ChatChannelHandler extends ChannelInboundHandlerAdapter imple
             }
             if (!channel.isWritable()) {
                 channel.flush();
-                return; // still scheduled: channelWritabilityChanged resumes the drain
+                if (!channel.isWritable()) {
+                    waitingForClient = true; // the kernel did not take it all: the client is behind
+                    return; // still scheduled: channelWritabilityChanged resumes the drain
+                }
+                continue; // our own unflushed batch was over the mark, and the kernel took it
             }
             CloseCode pending = session.pendingClose();
             if (pending != null) {

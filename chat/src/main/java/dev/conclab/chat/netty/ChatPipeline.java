@@ -50,11 +50,16 @@ public final class ChatPipeline {
         this.pingAfterMillis = Math.max(1, config.idleTimeout().toMillis() / 2);
     }
 
+    /** Installs the handlers on {@code ch}, a channel of an event loop (whose writes never block). */
+    public void install(Channel ch) {
+        install(ch, c -> false);
+    }
+
     /**
-     * Installs the handlers on {@code ch}; {@code backlogged} tells the slow-consumer policy whether the client has
-     * stopped reading (see {@link ChatChannelHandler#backlogged()}).
+     * Installs the handlers on {@code ch}; {@code writeBlocked} tells whether the channel's own thread is stuck in a
+     * blocking write (see {@link ChatChannelHandler#backlogged()}).
      */
-    public void install(Channel ch, Predicate<Channel> backlogged) {
+    public void install(Channel ch, Predicate<Channel> writeBlocked) {
         ch.pipeline().addLast(
                 // first: any bytes read, pongs included, count as life
                 new IdleStateHandler(pingAfterMillis, 0, 0, TimeUnit.MILLISECONDS),
@@ -64,6 +69,6 @@ public final class ChatPipeline {
                 ProtocolViolations.INSTANCE,
                 new WebSocketServerProtocolHandler(ws),
                 new WebSocketFrameAggregator(config.maxFrameBytes()),
-                new ChatChannelHandler(hub, config.path(), backlogged));
+                new ChatChannelHandler(hub, config.path(), writeBlocked));
     }
 }

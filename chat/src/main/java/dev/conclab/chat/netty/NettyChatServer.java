@@ -80,7 +80,7 @@ public final class NettyChatServer implements ChatServer {
                         protected void initChannel(SocketChannel ch) {
                             channels.add(ch);
                             ch.closeFuture().addListener(f -> channels.remove(ch));
-                            pipeline.install(ch, c -> !c.isWritable()); // over the high-water mark
+                            pipeline.install(ch);
                         }
                     })
                     .bind(config.host(), config.port()).sync().channel();
@@ -113,8 +113,7 @@ public final class NettyChatServer implements ChatServer {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the chat server", e);
         } catch (Exception e) {
-            throw new IllegalStateException("cannot start the chat server on " + config.host().getHostAddress()
-                    + ":" + config.port() + ": " + e, e);
+            throw ChatServer.cannotStart(config, e);
         }
     }
 

@@ -95,8 +95,8 @@ public final class PlatformChatServer implements ChatServer {
                         protected void initChannel(SocketChannel ch) {
                             channels.add(ch);
                             ch.closeFuture().addListener(f -> channels.remove(ch));
-                            // backlogged: its thread has been blocked in one write for a while (OIO's
-                            // outbound buffer says nothing: the thread writes it out itself, blocking)
+                            // backlogged: its thread has been blocked in one write for a while (OIO's flush
+                            // blocks until the kernel takes everything, so the drain itself never waits)
                             pipeline.install(ch, c -> c instanceof PlatformSocketChannel p
                                     && p.writeBlockedNanos(System.nanoTime()) >= BACKLOGGED_AFTER_NANOS);
                         }
@@ -167,8 +167,7 @@ public final class PlatformChatServer implements ChatServer {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the chat server", e);
         } catch (Exception e) {
-            throw new IllegalStateException("cannot start the chat server on " + config.host().getHostAddress()
-                    + ":" + config.port() + ": " + e, e);
+            throw ChatServer.cannotStart(config, e);
         }
     }
 
