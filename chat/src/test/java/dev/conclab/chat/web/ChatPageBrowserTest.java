@@ -1,7 +1,7 @@
 package dev.conclab.chat.web;
 
 import dev.conclab.chat.ChatConfig;
-import dev.conclab.chat.netty.NettyChatServer;
+import dev.conclab.chat.ChatServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,8 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The chat page in a real browser: two headless Chromium instances (two chat sessions) on one event-loop server in
- * this JVM, driven through Debian's chromedriver with Selenium. Nothing is downloaded: the browser and the driver
+ * The chat page in a real browser: two headless Chromium instances (two chat sessions) on one server in this JVM, of
+ * the model a subclass starts (every served model has one), driven through Debian's chromedriver with Selenium. Nothing is downloaded: the browser and the driver
  * come from Debian's {@code chromium} and {@code chromium-driver} packages (override the paths with the system
  * properties {@code chat.chromium} and {@code chat.chromedriver}); without them the test fails and says what to
  * install, it never skips.
@@ -42,7 +42,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(120)
-class ChatPageBrowserTest {
+abstract class ChatPageBrowserTest {
+
+    /** Starts a server of the model under test (each model's page is tested in its own subclass). */
+    abstract ChatServer start(ChatConfig config);
 
     private static final Path CHROMIUM = Path.of(System.getProperty("chat.chromium", "/usr/bin/chromium"));
     private static final Path CHROMEDRIVER = Path.of(System.getProperty("chat.chromedriver", "/usr/bin/chromedriver"));
@@ -52,7 +55,7 @@ class ChatPageBrowserTest {
     private static final ChatConfig CONFIG = ChatConfig.defaults().withPort(0).withIoThreads(1)
             .withMaxFrameBytes(1024).withMaxTextChars(200);
 
-    private NettyChatServer server;
+    private ChatServer server;
     private final List<Browser> browsers = new ArrayList<>();
 
     /** One browser: its driver, the driver's service and the profile directory that marks its processes. */
@@ -66,7 +69,7 @@ class ChatPageBrowserTest {
                     + " is missing: install them with `apt-get update && apt-get install -y chromium chromium-driver`"
                     + " (.ci/run does)");
         }
-        server = NettyChatServer.start(CONFIG);
+        server = start(CONFIG);
         browsers.add(launch());
         browsers.add(launch());
     }
