@@ -32,6 +32,7 @@ import io.netty.util.ReferenceCountUtil;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -66,6 +67,7 @@ public final class ChatChannelHandler extends ChannelInboundHandlerAdapter imple
     private final ChatHub hub;
     private final String pagePath;
     private final Predicate<Channel> writeBlocked;
+    private final BooleanSupplier cutOff;
     /** The drain flushed and the channel stayed over its high-water mark: it waits for the client to read. */
     private volatile boolean waitingForClient;
     private Channel channel;
@@ -77,11 +79,13 @@ public final class ChatChannelHandler extends ChannelInboundHandlerAdapter imple
      * @param writeBlocked whether the channel's own thread is stuck in a write to a client that is not reading: only
      *                     a transport that writes with blocking I/O (OIO) can tell; an event loop never blocks in a
      *                     write and passes {@code c -> false} (asked from any thread; must not block)
+     * @param cutOff       whether the server's shutdown deadline has passed (see {@link ChatPipeline#cutOff()})
      */
-    public ChatChannelHandler(ChatHub hub, String pagePath, Predicate<Channel> writeBlocked) {
+    public ChatChannelHandler(ChatHub hub, String pagePath, Predicate<Channel> writeBlocked, BooleanSupplier cutOff) {
         this.hub = hub;
         this.pagePath = pagePath;
         this.writeBlocked = writeBlocked;
+        this.cutOff = cutOff;
     }
 
     @Override
@@ -208,6 +212,10 @@ public final class ChatChannelHandler extends ChannelInboundHandlerAdapter imple
 
     private void drain() {
         if (session == null || closing || !channel.isActive()) {
+            return;
+        }
+        if (cutOff.getAsBoolean()) {
+            channel.close(); // past the shutdown deadline: what is still queued is not delivered
             return;
         }
         boolean wrote = false;

@@ -19,7 +19,11 @@ import java.util.function.Predicate;
  * The one pipeline of a chat connection on Netty, whatever threads run it: the event-loop model installs it on
  * epoll or NIO channels, the experiment-only platform model on OIO channels. HTTP (the page and the upgrade), the
  * WebSocket codec with the configured frame limit, protocol violations turned into Close frames the client can read
- * ({@link ProtocolViolations}), and the {@link ChatChannelHandler}. Stateless; thread-safe.
+ * ({@link ProtocolViolations}), and the {@link ChatChannelHandler}. One per server; thread-safe.
+ *
+ * <p><b>The shutdown deadline.</b> {@link #cutOff()} tells every connection's drain that the server's drain deadline
+ * has passed: a drain that runs after it (a task queued behind others on a busy event loop) closes its channel
+ * instead of writing, so the deadline holds even when the I/O threads are behind.
  */
 public final class ChatPipeline {
 
@@ -27,6 +31,7 @@ public final class ChatPipeline {
     private final ChatConfig config;
     private final WebSocketServerProtocolConfig ws;
     private final long pingAfterMillis;
+    private volatile boolean cutOff;
 
     /** The pipeline for connections to {@code hub}, with the limits of {@code config}. */
     public ChatPipeline(ChatHub hub, ChatConfig config) {
@@ -50,6 +55,16 @@ public final class ChatPipeline {
         this.pingAfterMillis = Math.max(1, config.idleTimeout().toMillis() / 2);
     }
 
+    /** The server's drain deadline has passed: from now on a drain closes its channel instead of writing. */
+    public void cutOff() {
+        cutOff = true;
+    }
+
+    /** Whether {@link #cutOff()} was called. */
+    public boolean isCutOff() {
+        return cutOff;
+    }
+
     /** Installs the handlers on {@code ch}, a channel of an event loop (whose writes never block). */
     public void install(Channel ch) {
         install(ch, c -> false);
@@ -69,6 +84,6 @@ public final class ChatPipeline {
                 ProtocolViolations.INSTANCE,
                 new WebSocketServerProtocolHandler(ws),
                 new WebSocketFrameAggregator(config.maxFrameBytes()),
-                new ChatChannelHandler(hub, config.path(), writeBlocked));
+                new ChatChannelHandler(hub, config.path(), writeBlocked, () -> cutOff));
     }
 }

@@ -52,6 +52,7 @@ public final class NettyChatServer implements ChatServer {
     private final ChatConfig config;
     private final ChatHub hub;
     private final EventLoopGroup group;
+    private final ChatPipeline pipeline;
     private final Channel serverChannel;
     private final boolean nativeTransport;
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
@@ -68,7 +69,7 @@ public final class NettyChatServer implements ChatServer {
                 : NioServerSocketChannel.class;
         this.group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
                 new DefaultThreadFactory("chat-netty", false), io);
-        ChatPipeline pipeline = new ChatPipeline(hub, config);
+        this.pipeline = new ChatPipeline(hub, config);
         try {
             this.serverChannel = new ServerBootstrap()
                     .group(group)
@@ -157,11 +158,13 @@ public final class NettyChatServer implements ChatServer {
                 Thread.sleep(5);                               // 3. drain until the deadline
             }
             drainedInTime = channels.isEmpty();
-            for (Channel ch : channels) {                      // 4. cut off the rest
+            pipeline.cutOff();                                 // 4. cut off the rest: late drains close, not write
+            for (Channel ch : channels) {
                 ch.close();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            pipeline.cutOff();
             for (Channel ch : channels) {
                 ch.close();
             }
@@ -179,6 +182,21 @@ public final class NettyChatServer implements ChatServer {
      * GlobalEventExecutor. (That executor's daemon thread still runs Netty's termination callbacks for about a second
      * after the loops end, then stops by itself; the contract tests check for it once per class.)
      */
+    /** The listening channel, for tests that must hold up an I/O thread it does not use. */
+    Channel serverChannel() {
+        return serverChannel;
+    }
+
+    /** The connections open now (a live view), for tests. */
+    Set<Channel> openChannels() {
+        return channels;
+    }
+
+    /** Whether the shutdown deadline has passed (the drains were told to close), for tests. */
+    boolean cutOffSignalled() {
+        return pipeline.isCutOff();
+    }
+
     private void stopEventLoops() {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         try {

@@ -64,6 +64,7 @@ public final class PlatformChatServer implements ChatServer {
     private final ChatHub hub;
     private final EventLoopGroup acceptor;
     private final EventLoopGroup connections;
+    private final ChatPipeline pipeline;
     private final Channel serverChannel;
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -77,7 +78,7 @@ public final class PlatformChatServer implements ChatServer {
         // 0 = no limit on channels: one ThreadPerChannelEventLoop, so one platform thread, per connection
         this.acceptor = new OioEventLoopGroup(1, new DefaultThreadFactory("chat-platform-accept", false));
         this.connections = new OioEventLoopGroup(0, new DefaultThreadFactory("chat-platform", false));
-        ChatPipeline pipeline = new ChatPipeline(hub, config);
+        this.pipeline = new ChatPipeline(hub, config);
         try {
             this.serverChannel = new ServerBootstrap()
                     .group(acceptor, connections)
@@ -227,6 +228,7 @@ public final class PlatformChatServer implements ChatServer {
 
     /** Closes what is left: the socket too, since a thread stuck in a write would never run the channel's close. */
     private void cutOffAll() {
+        pipeline.cutOff();
         for (Channel ch : channels) {
             ch.close();
             if (ch instanceof PlatformSocketChannel p) {
