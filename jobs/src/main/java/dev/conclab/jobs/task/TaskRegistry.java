@@ -97,6 +97,12 @@ public final class TaskRegistry {
             return this;
         }
 
+        /** Adds every task of another registry (to extend one, for example the demo tasks). */
+        public Builder registerAll(TaskRegistry other) {
+            other.definitions().forEach(this::register);
+            return this;
+        }
+
         public TaskRegistry build() {
             return new TaskRegistry(tasks);
         }
