@@ -14,7 +14,7 @@ import java.util.function.Function;
 /**
  * Runs one {@link Worker} in its own JVM until SIGTERM (or SIGINT), then shuts it down gracefully: stop fetching,
  * give back prefetched messages, let running tasks finish within {@code --shutdown-deadline-ms}, give back the rest.
- * Exits 0 after a graceful stop, 2 on bad arguments.
+ * After a graceful stop the JVM exits with the status it gives any SIGTERM (143); 2 means bad arguments.
  *
  * <pre>
  * java -cp ... dev.conclab.jobs.worker.WorkerMain --broker sqlite:/tmp/jobs.db --pool vthreads --concurrency 4 \

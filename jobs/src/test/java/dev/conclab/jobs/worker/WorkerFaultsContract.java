@@ -128,7 +128,10 @@ public abstract class WorkerFaultsContract {
         assertThat(latch.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as(what).isTrue();
     }
 
-    private Process startChildWorker(String consumer, int concurrency, Duration visibility) throws IOException {
+    private record Child(Process process, BufferedReader out) {
+    }
+
+    private Child startChildWorker(String consumer, int concurrency, Duration visibility) throws IOException {
         Process child = JvmLauncher.ofCurrentJvm()
                 .withOptions("-Xshare:auto", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED")
                 .start(WorkerMain.class, "--broker", brokerUrl(), "--registry", FaultTasks.class.getName(),
@@ -139,14 +142,14 @@ public abstract class WorkerFaultsContract {
                 StandardCharsets.UTF_8));
         String line = out.readLine();
         assertThat(line).as("the child worker's first line").isEqualTo("READY " + consumer);
-        return child;
+        return new Child(child, out);
     }
 
     // ---- the faults ----
 
     @Test
     void aWorkerKilledMidTaskHasItRedeliveredAndCompletedExactlyOnce() throws Exception {
-        Process victim = startChildWorker("victim", 1, VISIBILITY);
+        Process victim = startChildWorker("victim", 1, VISIBILITY).process();
         String id = client.submit("hang-first-delivery");
         awaitRecord(id, r -> r.state() == TaskState.STARTED && "victim".equals(r.worker()), "STARTED on victim");
 
@@ -396,7 +399,8 @@ public abstract class WorkerFaultsContract {
 
     @Test
     void sigtermStopsAWorkerJvmGracefully() throws Exception {
-        Process child = startChildWorker("child", 1, LONG_VISIBILITY);
+        Child worker = startChildWorker("child", 1, LONG_VISIBILITY);
+        Process child = worker.process();
         String slow = client.submit("sleep", SubmitOptions.builder().priority(9).build(), 1500);
         awaitRecord(slow, r -> r.state() == TaskState.STARTED, "STARTED on the child");
         List<String> waiting = new ArrayList<>();
@@ -406,9 +410,12 @@ public abstract class WorkerFaultsContract {
         for (String id : waiting) {
             awaitRecord(id, r -> r.state() == TaskState.RECEIVED, "prefetched by the child");
         }
-        child.destroy(); // SIGTERM
+        child.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its stdout
+        String report = worker.out().readLine(); // read before waitFor: the pipe is closed once it is reaped
         assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(child.exitValue()).as("a graceful exit (143 would mean no hook ran)").isZero();
+        assertThat(report).as("the shutdown hook's report")
+                .startsWith("STOPPED ShutdownReport[releasedPrefetched=3, finishedInFlight=1, releasedRunning=0,");
+        assertThat(child.exitValue()).as("the JVM's status after SIGTERM").isEqualTo(143);
         TaskRecord s = awaitFinal(slow);
         assertThat(s.state()).as("the running task finished within the deadline").isEqualTo(TaskState.SUCCESS);
         for (String id : waiting) {
