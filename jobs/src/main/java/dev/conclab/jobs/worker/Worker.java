@@ -63,8 +63,8 @@ import java.util.logging.Logger;
  * <p><b>Canvas.</b> A chain step receives its parent's result (read from the broker) as its first argument; a
  * chord's callback receives the members' results, in member order, as one JSON array.
  *
- * <p><b>Life cycle and threads.</b> {@link #start()} starts three platform threads (fetcher, dispatcher, timer)
- * and the pool; {@link #shutdown(Duration)} stops fetching, gives back the prefetched messages at once, waits for
+ * <p><b>Life cycle and threads.</b> {@link #start()} starts four platform threads (fetcher, dispatcher, timer,
+ * and the recorder that batches starts and settlements into few broker writes) and the pool; {@link #shutdown(Duration)} stops fetching, gives back the prefetched messages at once, waits for
  * running tasks until the deadline, then interrupts and gives back the rest, and stops every thread and child
  * process the worker started. All public methods are thread-safe.
  */
@@ -93,6 +93,7 @@ public final class Worker implements AutoCloseable {
     private ScheduledThreadPoolExecutor timer;
     private ExecutorService bodies;
     private ProcessPool processPool;
+    private Recorder recorder;
     private volatile ShutdownReport shutdownReport;
 
     /**
@@ -145,6 +146,7 @@ public final class Worker implements AutoCloseable {
         timer.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
         long poll = config.revocationPoll().toMillis();
         timer.scheduleWithFixedDelay(this::pollRevocations, poll, poll, TimeUnit.MILLISECONDS);
+        recorder = new Recorder(broker, name + "-record");
         fetching = true;
         dispatcher = Thread.ofPlatform().name(name + "-dispatch").start(this::dispatchLoop);
         fetcher = Thread.ofPlatform().name(name + "-fetch").start(this::fetchLoop);
@@ -176,6 +178,19 @@ public final class Worker implements AutoCloseable {
                 break;
             }
             int want = 1 + room.drainPermits();
+            // While enough work waits locally to keep every slot busy, gather room for a larger batch first:
+            // one reserve of many messages costs the broker about what a reserve of one does.
+            int batch = Math.max(1, config.prefetchLimit() / 2);
+            try {
+                while (want < batch && fetching && prefetched.size() >= config.concurrency()) {
+                    if (room.tryAcquire(2, TimeUnit.MILLISECONDS)) {
+                        want += 1 + room.drainPermits();
+                    }
+                }
+            } catch (InterruptedException e) {
+                room.release(want);
+                break;
+            }
             List<Delivery> got = List.of();
             try {
                 if (fetching) {
@@ -232,6 +247,7 @@ public final class Worker implements AutoCloseable {
     // ---- one task ----
 
     private void execute(InFlight entry) {
+        Thread.interrupted(); // a late interrupt aimed at this pool thread's previous task is not for this one
         entry.thread = Thread.currentThread();
         TaskMessage message = entry.delivery.message();
         try {
@@ -249,7 +265,9 @@ public final class Worker implements AutoCloseable {
             try {
                 awaitPermit(def);
                 List<JsonNode> args = resolveArgs(message);
-                broker.started(entry.delivery);
+                if (config.trackStarted()) {
+                    recorder.started(entry.delivery);
+                }
                 metrics.started.increment();
                 entry.startedNanos = System.nanoTime();
                 armLimits(entry);
@@ -396,7 +414,7 @@ public final class Worker implements AutoCloseable {
     }
 
     private void settle(InFlight entry, Settlement settlement) {
-        if (!broker.settle(entry.delivery, settlement)) {
+        if (!recorder.settle(entry.delivery, settlement)) {
             metrics.settlementsDropped.increment();
         }
     }
@@ -580,6 +598,7 @@ public final class Worker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        recorder.stop(); // after every settlement above: they are all written when shutdown returns
         phase.set(Phase.STOPPED);
         ShutdownReport report = new ShutdownReport(releasedPrefetched, Math.max(0, runningAtStop - releasedRunning),
                 releasedRunning, Duration.ofNanos(System.nanoTime() - began));

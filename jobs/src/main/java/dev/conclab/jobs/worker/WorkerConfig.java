@@ -23,6 +23,8 @@ import java.util.UUID;
  * @param registryClass      null, or the binary name of a {@code Supplier<TaskRegistry>} class with a public
  *                           no-argument constructor; required by {@link PoolKind#PROCESSES}, whose children rebuild
  *                           the registry from it
+ * @param trackStarted       whether a task's start is recorded (state STARTED, start time, worker): one more
+ *                           broker write per task. On here; Celery's {@code task_track_started} is off by default
  */
 public record WorkerConfig(
         String consumer,
@@ -33,7 +35,8 @@ public record WorkerConfig(
         Duration visibility,
         Duration revocationPoll,
         Duration fetchWait,
-        String registryClass) {
+        String registryClass,
+        boolean trackStarted) {
 
     /** Celery's {@code worker_prefetch_multiplier} default. */
     public static final int DEFAULT_PREFETCH_MULTIPLIER = 4;
@@ -98,6 +101,7 @@ public record WorkerConfig(
         private Duration revocationPoll = Duration.ofMillis(200);
         private Duration fetchWait = Duration.ofMillis(100);
         private String registryClass;
+        private boolean trackStarted = true;
 
         private Builder() {
         }
@@ -152,9 +156,14 @@ public record WorkerConfig(
             return this;
         }
 
+        public Builder trackStarted(boolean trackStarted) {
+            this.trackStarted = trackStarted;
+            return this;
+        }
+
         public WorkerConfig build() {
             return new WorkerConfig(consumer, pool, concurrency, prefetchMultiplier, queues, visibility,
-                    revocationPoll, fetchWait, registryClass);
+                    revocationPoll, fetchWait, registryClass, trackStarted);
         }
     }
 }

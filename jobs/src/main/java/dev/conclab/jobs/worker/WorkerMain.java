@@ -19,7 +19,8 @@ import java.util.function.Function;
  * <pre>
  * java -cp ... dev.conclab.jobs.worker.WorkerMain --broker sqlite:/tmp/jobs.db --pool vthreads --concurrency 4 \
  *     --queues default,high --registry dev.conclab.jobs.demo.DemoTasks [--visibility-ms 30000] \
- *     [--prefetch-multiplier 4] [--consumer NAME] [--shutdown-deadline-ms 10000] [--exit-with-parent]
+ *     [--prefetch-multiplier 4] [--consumer NAME] [--shutdown-deadline-ms 10000] [--no-track-started]
+ *     [--exit-with-parent]
  * </pre>
  *
  * <p>Prints one line {@code READY <consumer>} on standard output once the worker has started (a parent process
@@ -60,6 +61,9 @@ public final class WorkerMain {
             if (options.containsKey("visibility-ms")) {
                 builder.visibility(Duration.ofMillis(intOption(options, "visibility-ms")));
             }
+            if (options.containsKey("no-track-started")) {
+                builder.trackStarted(false);
+            }
             if (options.containsKey("consumer")) {
                 builder.consumer(options.get("consumer"));
             }
@@ -88,7 +92,7 @@ public final class WorkerMain {
 
     static Map<String, String> parse(String[] args) {
         Map<String, String> options = new LinkedHashMap<>();
-        List<String> flags = List.of("exit-with-parent");
+        List<String> flags = List.of("exit-with-parent", "no-track-started");
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--")) {
                 throw new IllegalArgumentException("unexpected argument '" + args[i] + "'");

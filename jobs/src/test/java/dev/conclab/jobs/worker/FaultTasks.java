@@ -22,6 +22,9 @@ public final class FaultTasks implements Supplier<TaskRegistry> {
     static final Map<String, CountDownLatch> ENTERED = new ConcurrentHashMap<>();
     static final Map<String, CountDownLatch> INTERRUPTED = new ConcurrentHashMap<>();
 
+    /** The arguments of {@code record(x)} calls in the order they ran (in this JVM). */
+    static final java.util.List<String> ORDER = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     static final TaskRegistry REGISTRY = TaskRegistry.builder()
             .registerAll(DemoTasks.REGISTRY)
             // waits (interruptibly) until the test opens the gate of its name
@@ -59,6 +62,8 @@ public final class FaultTasks implements Supplier<TaskRegistry> {
                 }
                 return "done on delivery " + ctx.deliveries();
             }).build())
+            .register(TaskDefinition.builder("record", (ctx, args) -> ORDER.add(args.get(0).asText()))
+                    .params(ArgType.STRING).build())
             .register(TaskDefinition.builder("limited", (ctx, args) -> null).rateLimit(10, 1).build())
             .register(TaskDefinition.builder("sum", (ctx, args) -> {
                 long total = 0;
@@ -99,5 +104,6 @@ public final class FaultTasks implements Supplier<TaskRegistry> {
         GATES.clear();
         ENTERED.clear();
         INTERRUPTED.clear();
+        ORDER.clear();
     }
 }

@@ -209,6 +209,31 @@ public abstract class WorkerFaultsContract {
     }
 
     @Test
+    void aFailingTaskIsRetriedUntilItSucceeds() throws Exception {
+        Worker w = worker("w", 2);
+        TaskRecord r = awaitFinal(client.submit("fail-then-succeed", 2));
+        assertThat(r.state()).isEqualTo(TaskState.SUCCESS);
+        assertThat(r.resultJson()).as("the attempt that succeeded").isEqualTo("2");
+        assertThat(w.metrics().retried()).isEqualTo(2);
+        assertThat(broker.deadLetters(10)).isEmpty();
+    }
+
+    @Test
+    void priorityOrdersReadyTasksAndACountdownDelaysOne() throws Exception {
+        String later = client.submit("record", SubmitOptions.builder().countdown(Duration.ofMillis(400)).build(),
+                "later");
+        String low = client.submit("record", SubmitOptions.builder().priority(1).build(), "low");
+        String high = client.submit("record", SubmitOptions.builder().priority(8).build(), "high");
+        worker("w", PoolKind.VTHREADS, 1, 1, LONG_VISIBILITY); // holds one message at a time
+        awaitFinal(low);
+        awaitFinal(high);
+        TaskRecord d = awaitFinal(later);
+        assertThat(FaultTasks.ORDER).containsExactly("high", "low", "later");
+        assertThat(d.startedMillis() - d.submittedMillis()).as("not before its countdown")
+                .isGreaterThanOrEqualTo(400);
+    }
+
+    @Test
     void malformedSubmissionsAreRejectedAtSubmitAndStoreNothing() {
         assertThatThrownBy(() -> client.submit("no-such-task")).isInstanceOf(SubmitException.class)
                 .hasMessageContaining("unknown task 'no-such-task'");
@@ -305,6 +330,10 @@ public abstract class WorkerFaultsContract {
         TaskRecord r = awaitFinal(callback);
         assertThat(r.state()).isEqualTo(TaskState.SUCCESS);
         assertThat(r.resultJson()).isEqualTo("30");
+
+        List<String> broken = client.submit(Chain.of(Signature.of("fail-always"), Signature.of("echo")));
+        assertThat(awaitFinal(broken.get(0)).state()).isEqualTo(TaskState.FAILURE);
+        assertThat(broker.record(broken.get(1))).as("a chain stops at a step that failed for good").isEmpty();
 
         String failing = client.submit(Chord.of(Group.of(Signature.of("add", 1, 1), Signature.of("fail-always")),
                 Signature.of("sum")));
