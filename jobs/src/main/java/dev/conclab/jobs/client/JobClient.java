@@ -88,7 +88,9 @@ public final class JobClient {
 
     /**
      * Submits a chain: only its first step is enqueued now; each next one rides on its parent's message and is
-     * enqueued by the broker when the parent succeeds.
+     * enqueued by the broker when the parent succeeds. Options are per step; a countdown or ETA counts from the
+     * chain's submission. An idempotency key belongs on the first step: if it matches an earlier submission, the
+     * whole chain is suppressed and only the earlier first step's id is returned.
      *
      * @return the ids of the steps, in order (the last is the chain's result)
      */
@@ -104,7 +106,9 @@ public final class JobClient {
             next = message(steps.get(i), i == 0 ? 0 : 1, ids.get(i), parent, next, null);
         }
         String first = broker.enqueue(next);
-        ids.set(0, first);
+        if (!first.equals(ids.get(0))) {
+            return List.of(first); // the first step's idempotency key matched: this chain was suppressed whole
+        }
         return List.copyOf(ids);
     }
 
