@@ -65,11 +65,13 @@ public final class SqliteBroker implements Broker {
     static final long MAX_POLL_MILLIS = 50;
 
     private final SqliteStore store;
+    private final SqliteOptions options;
     private final String receiptPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong()) + "-";
     private final AtomicLong receipts = new AtomicLong();
 
-    private SqliteBroker(SqliteStore store) {
+    private SqliteBroker(SqliteStore store, SqliteOptions options) {
         this.store = store;
+        this.options = options;
     }
 
     /** Opens (creating if missing) the broker file with the {@linkplain SqliteOptions#DEFAULTS defaults}. */
@@ -85,7 +87,7 @@ public final class SqliteBroker implements Broker {
     public static SqliteBroker open(Path file, SqliteOptions options) {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(options, "options");
-        return new SqliteBroker(SqliteStore.open(file, options));
+        return new SqliteBroker(SqliteStore.open(file, options), options);
     }
 
     // ------------------------------------------------------------------------------------------------ enqueue
@@ -605,6 +607,23 @@ public final class SqliteBroker implements Broker {
                     counters.getOrDefault("delivered", 0L), counters.getOrDefault("redelivered", 0L),
                     counters.getOrDefault("duplicates", 0L), counters.getOrDefault("succeeded", 0L),
                     counters.getOrDefault("failed", 0L));
+        });
+    }
+
+    /** The options this broker opened its file with. */
+    public SqliteOptions options() {
+        return options;
+    }
+
+    /** The value of a PRAGMA on this broker's connection (tests check what the options set). */
+    String pragma(String name) {
+        if (!name.matches("[a-z_]+")) {
+            throw new IllegalArgumentException("not a pragma name: " + name);
+        }
+        return store.auto("pragma", tx -> {
+            try (ResultSet rs = tx.ps("PRAGMA " + name).executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
         });
     }
 
