@@ -1,6 +1,7 @@
 package dev.conclab.jobs.worker;
 
 import dev.conclab.jobs.broker.Broker;
+import dev.conclab.jobs.broker.Brokers;
 import dev.conclab.jobs.task.TaskRegistry;
 import dev.conclab.toolkit.process.ParentWatch;
 import java.time.Duration;
@@ -9,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.Function;
 
 /**
  * Runs one {@link Worker} in its own JVM until SIGTERM (or SIGINT), then shuts it down gracefully: stop fetching,
@@ -23,14 +23,12 @@ import java.util.function.Function;
  *     [--exit-with-parent]
  * </pre>
  *
- * <p>Prints one line {@code READY <consumer>} on standard output once the worker has started (a parent process
+ * <p>The broker URL is any {@link Brokers#open} accepts. Prints one line {@code READY <consumer>} on standard output once the worker has started (a parent process
  * waits for it), and {@code STOPPED <report>} after a graceful stop. With {@code --exit-with-parent} the JVM exits
  * when its parent dies (test children must not outlive the test JVM).
  */
 public final class WorkerMain {
 
-    /** Opens a broker from its URL; replaced by tests and by the CLI's own opener if needed. */
-    static Function<String, Broker> opener = BrokerUrls::open;
 
     private WorkerMain() {
     }
@@ -75,7 +73,14 @@ public final class WorkerMain {
             System.exit(2);
             return;
         }
-        Broker broker = opener.apply(require(options, "broker"));
+        Broker broker;
+        try {
+            broker = Brokers.open(require(options, "broker"));
+        } catch (IllegalArgumentException e) {
+            System.err.println("jobs worker: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Worker worker = new Worker(broker, registry, config).start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jobs-worker-sigterm").unstarted(() -> {
