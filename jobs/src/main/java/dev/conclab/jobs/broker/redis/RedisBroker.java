@@ -1,0 +1,540 @@
+package dev.conclab.jobs.broker.redis;
+
+import dev.conclab.jobs.broker.Broker;
+import dev.conclab.jobs.broker.BrokerStats;
+import dev.conclab.jobs.broker.Delivery;
+import dev.conclab.jobs.broker.Settlement;
+import dev.conclab.jobs.broker.TaskMessage;
+import dev.conclab.jobs.broker.TaskRecord;
+import dev.conclab.jobs.task.TaskState;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.params.XReadGroupParams;
+import redis.clients.jedis.resps.StreamEntry;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * A {@link Broker} on Redis Streams, for workers on many machines sharing one Redis server.
+ *
+ * <p><b>Layout.</b> Each queue has one stream per priority (0..9) with one consumer group; a stream entry carries
+ * only the task id, the message itself lives in the task's hash together with its record. Messages with a future
+ * ETA wait in a sorted set per queue and are moved into their stream when due. Every key starts with the
+ * configured {@linkplain RedisBrokerConfig#prefix prefix}, so several task systems can share a server.
+ *
+ * <p><b>Reservations.</b> {@link #reserve} runs one Lua script that moves due ETA messages into their streams, then,
+ * per priority from the highest, first reclaims lapsed reservations ({@code XAUTOCLAIM} with min-idle = the
+ * visibility timeout) and then reads new entries ({@code XREADGROUP}). If nothing is ready it waits in a blocking
+ * {@code XREADGROUP} on a connection of its own (borrowed from the pool for the wait), in slices of at most
+ * {@value #MAX_BLOCK_MILLIS} ms and never past the next ETA, so a waiting reserve also notices lapsed reservations
+ * and due messages. A reservation lapses when its entry has been idle in the consumer group's pending list for
+ * the visibility timeout <em>of the reserve that reclaims it</em>: all workers of a queue should use the same
+ * visibility. {@link #extend} re-claims the entry to the same consumer ({@code XCLAIM}), which resets its idle time.
+ *
+ * <p><b>Atomicity.</b> Enqueue, reserve, settle, revoke, chord registration, purge and the rate-limit bucket are
+ * each one Lua script, run atomically by the server: a settlement's record, acknowledgement ({@code XACK} and
+ * {@code XDEL}), retry, chain link and chord count-down (with its callback) happen together or not at all. Times
+ * come from the server's clock ({@code TIME}), the one clock all machines share.
+ *
+ * <p><b>Durability</b> is the server's: with {@code appendonly yes} and {@code appendfsync always} an acknowledged
+ * enqueue survives a crash of the server; with the default {@code everysec}, up to a second may be lost.
+ *
+ * <p><b>Failures.</b> {@code reserve} survives an outage of the server: connection errors are retried with a
+ * capped back-off until its wait ends (then it returns an empty list), so a worker outlives a broker restart. Every
+ * other method does one round trip and throws the client's {@link JedisException} if the server is unreachable.
+ *
+ * <p><b>Thread safety.</b> Safe for any number of threads; connections come from a pool of
+ * {@link RedisBrokerConfig#maxConnections} (each waiting reserve holds one for its wait). Any number of broker
+ * instances, in any number of processes, may share one server and prefix.
+ */
+public final class RedisBroker implements Broker {
+
+    /** The longest single blocking read; a waiting reserve re-checks lapsed reservations at least this often. */
+    static final int MAX_BLOCK_MILLIS = 500;
+    private static final int ENQUEUE_CHUNK = 500;
+    private static final String GROUP = "workers";
+
+    private final RedisBrokerConfig config;
+    private final JedisPool pool;
+    private final RedisScripts scripts = RedisScripts.INSTANCE;
+    private volatile boolean closed;
+
+    private RedisBroker(RedisBrokerConfig config) {
+        this.config = config;
+        GenericObjectPoolConfig<Jedis> poolConfig = new GenericObjectPoolConfig<>();
+        poolConfig.setMaxTotal(config.maxConnections());
+        poolConfig.setMaxIdle(config.maxConnections());
+        poolConfig.setMinIdle(0);
+        poolConfig.setBlockWhenExhausted(true);
+        poolConfig.setMaxWait(config.timeout());
+        poolConfig.setJmxEnabled(false);
+        int timeout = (int) config.timeout().toMillis();
+        this.pool = new JedisPool(poolConfig, new HostAndPort(config.host(), config.port()),
+                DefaultJedisClientConfig.builder()
+                        .connectionTimeoutMillis(timeout)
+                        .socketTimeoutMillis(timeout)
+                        .blockingSocketTimeoutMillis(timeout + MAX_BLOCK_MILLIS)
+                        .database(config.database())
+                        .clientName("conclab-jobs")
+                        .build());
+    }
+
+    /** A broker on the given server; connects lazily (the server may come up later). */
+    public static RedisBroker open(RedisBrokerConfig config) {
+        return new RedisBroker(Objects.requireNonNull(config, "config"));
+    }
+
+    /** A broker for {@code redis://host:port[/db][?prefix=...]}. */
+    public static RedisBroker open(String url) {
+        return open(RedisBrokerConfig.fromUrl(url));
+    }
+
+    public RedisBrokerConfig config() {
+        return config;
+    }
+
+    // ---- enqueue
+
+    @Override
+    public String enqueue(TaskMessage message) {
+        Objects.requireNonNull(message, "message");
+        return enqueueAll(List.of(message)).getFirst();
+    }
+
+    /** One script per chunk of {@value #ENQUEUE_CHUNK} messages, the chunks pipelined: each chunk is atomic. */
+    @Override
+    public List<String> enqueueAll(List<TaskMessage> messages) {
+        Objects.requireNonNull(messages, "messages");
+        messages.forEach(m -> Objects.requireNonNull(m, "a message in the batch is null"));
+        if (messages.isEmpty()) {
+            return List.of();
+        }
+        return withJedis(jedis -> {
+            List<List<String>> calls = new ArrayList<>();
+            for (int from = 0; from < messages.size(); from += ENQUEUE_CHUNK) {
+                List<TaskMessage> chunk = messages.subList(from, Math.min(messages.size(), from + ENQUEUE_CHUNK));
+                List<String> args = new ArrayList<>(2 + chunk.size() * TaskMessageJson.SPEC);
+                args.add(config.prefix());
+                args.add(Integer.toString(chunk.size()));
+                chunk.forEach(m -> TaskMessageJson.appendSpec(args, m));
+                calls.add(args);
+            }
+            List<String> ids = new ArrayList<>(messages.size());
+            if (calls.size() == 1) {
+                strings(scripts.enqueue.eval(jedis, calls.getFirst()), ids);
+                return ids;
+            }
+            scripts.enqueue.ensureLoaded(jedis);
+            Pipeline p = jedis.pipelined();
+            List<Response<Object>> responses = calls.stream().map(a -> scripts.enqueue.eval(p, a)).toList();
+            p.sync();
+            responses.forEach(r -> strings(r.get(), ids));
+            return ids;
+        });
+    }
+
+    // ---- reserve
+
+    @Override
+    public List<Delivery> reserve(String consumer, List<String> queues, int max, Duration visibility, Duration wait)
+            throws InterruptedException {
+        requireName(consumer, "consumer");
+        Objects.requireNonNull(queues, "queues");
+        if (queues.isEmpty()) {
+            throw new IllegalArgumentException("reserve needs at least one queue");
+        }
+        queues.forEach(q -> requireName(q, "queue"));
+        if (max < 1) {
+            throw new IllegalArgumentException("max must be >= 1, was " + max);
+        }
+        requirePositive(visibility, "visibility");
+        Objects.requireNonNull(wait, "wait");
+        if (wait.isNegative()) {
+            throw new IllegalArgumentException("wait must be >= 0, was " + wait);
+        }
+        long deadline = System.nanoTime() + wait.toNanos();
+        CappedBackoff backoff = new CappedBackoff(Duration.ofMillis(20), Duration.ofSeconds(1));
+        List<String> preRead = List.of();
+        while (true) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException("reserve interrupted");
+            }
+            try {
+                ReserveResult result = runReserve(consumer, queues, max, visibility, preRead);
+                preRead = List.of();
+                backoff.reset();
+                if (!result.deliveries().isEmpty()) {
+                    return result.deliveries();
+                }
+                long leftMillis = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (leftMillis <= 0) {
+                    return List.of();
+                }
+                long block = Math.min(leftMillis, MAX_BLOCK_MILLIS);
+                if (result.nextDueMillis() >= 0) {
+                    block = Math.min(block, Math.max(1, result.nextDueMillis() - System.currentTimeMillis()));
+                }
+                preRead = blockingRead(consumer, queues, max, (int) block);
+            } catch (JedisConnectionException | JedisDataException e) {
+                // the server is down or restarting (LOADING, NOGROUP after a restart without persistence): wait and
+                // try again; entries a lost blocking read took stay pending and are reclaimed after the visibility
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException("reserve interrupted");
+                }
+                if (e instanceof JedisDataException && !retryable(e)) {
+                    throw e;
+                }
+                preRead = List.of();
+                if (System.nanoTime() - deadline >= 0) {
+                    return List.of();
+                }
+                backoff.pause(deadline);
+            }
+        }
+    }
+
+    private record ReserveResult(long nextDueMillis, List<Delivery> deliveries) {
+    }
+
+    private ReserveResult runReserve(String consumer, List<String> queues, int max, Duration visibility,
+                                     List<String> preRead) {
+        List<String> args = new ArrayList<>(6 + queues.size() + preRead.size());
+        args.add(config.prefix());
+        args.add(consumer);
+        args.add(Integer.toString(max));
+        args.add(Long.toString(visibility.toMillis()));
+        args.add(Integer.toString(queues.size()));
+        args.addAll(queues);
+        args.add(Integer.toString(preRead.size() / 4));
+        args.addAll(preRead);
+        List<?> out = (List<?>) withJedis(jedis -> scripts.reserve.eval(jedis, args));
+        long nextDue = (Long) out.getFirst();
+        List<Delivery> deliveries = new ArrayList<>((out.size() - 1) / 4);
+        for (int i = 1; i + 3 < out.size(); i += 4) {
+            TaskMessage message = TaskMessageJson.read((String) out.get(i + 3));
+            deliveries.add(new Delivery(message, consumer, (String) out.get(i + 1),
+                    ((Long) out.get(i + 2)).intValue()));
+        }
+        return new ReserveResult(nextDue, deliveries);
+    }
+
+    /** Waits for new entries on every priority stream of the queues; returns (queue, prio, entry id, task id)... */
+    private List<String> blockingRead(String consumer, List<String> queues, int max, int blockMillis) {
+        Map<String, StreamEntryID> streams = new LinkedHashMap<>();
+        Map<String, String[]> byKey = new LinkedHashMap<>();
+        for (String queue : queues) {
+            for (int prio = TaskMessage.MAX_PRIORITY; prio >= TaskMessage.MIN_PRIORITY; prio--) {
+                String key = config.prefix() + "q:" + queue + ":p" + prio;
+                streams.put(key, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY);
+                byKey.put(key, new String[]{queue, Integer.toString(prio)});
+            }
+        }
+        List<Map.Entry<String, List<StreamEntry>>> read = withJedis(jedis -> jedis.xreadGroup(GROUP, consumer,
+                XReadGroupParams.xReadGroupParams().count(max).block(Math.max(1, blockMillis)), streams));
+        if (read == null) {
+            return List.of();
+        }
+        List<String> pre = new ArrayList<>();
+        for (Map.Entry<String, List<StreamEntry>> stream : read) {
+            String[] qp = byKey.get(stream.getKey());
+            for (StreamEntry entry : stream.getValue()) {
+                pre.add(qp[0]);
+                pre.add(qp[1]);
+                pre.add(entry.getID().toString());
+                pre.add(entry.getFields().get("t"));
+            }
+        }
+        return pre;
+    }
+
+    private static boolean retryable(JedisException e) {
+        String m = String.valueOf(e.getMessage());
+        return m.startsWith("NOGROUP") || m.startsWith("LOADING") || m.contains("NOGROUP");
+    }
+
+    // ---- running and settling
+
+    @Override
+    public boolean extend(Delivery delivery, Duration visibility) {
+        Objects.requireNonNull(delivery, "delivery");
+        requirePositive(visibility, "visibility");
+        TaskMessage m = delivery.message();
+        return 1L == (Long) withJedis(jedis -> scripts.extend.eval(jedis, List.of(config.prefix(), m.id(),
+                delivery.receipt(), delivery.consumer(), m.queue(), Integer.toString(m.priority()),
+                Integer.toString(delivery.deliveryCount()), Long.toString(visibility.toMillis()))));
+    }
+
+    @Override
+    public void started(Delivery delivery) {
+        Objects.requireNonNull(delivery, "delivery");
+        withJedis(jedis -> scripts.started.eval(jedis,
+                List.of(config.prefix(), delivery.message().id(), delivery.consumer())));
+    }
+
+    @Override
+    public boolean settle(Delivery delivery, Settlement settlement) {
+        Objects.requireNonNull(delivery, "delivery");
+        Objects.requireNonNull(settlement, "settlement");
+        List<String> args = settleArgs(delivery, settlement);
+        return 1L == (Long) withJedis(jedis -> scripts.settle.eval(jedis, args));
+    }
+
+    private List<String> settleArgs(Delivery delivery, Settlement settlement) {
+        TaskMessage m = delivery.message();
+        String kind;
+        String text = "";
+        boolean dead = false;
+        TaskMessage follow = null;
+        switch (settlement) {
+            case Settlement.Success s -> {
+                kind = "S";
+                text = s.resultJson();
+                follow = m.link();
+            }
+            case Settlement.Retry r -> {
+                kind = "R";
+                text = r.error();
+                follow = m.nextAttempt(r.notBeforeMillis());
+            }
+            case Settlement.Failure f -> {
+                kind = "F";
+                text = f.error();
+                dead = f.deadLetter();
+            }
+            case Settlement.Revoked v -> {
+                kind = "V";
+                text = v.reason();
+            }
+            case Settlement.Release ignored -> kind = "L";
+        }
+        List<String> args = new ArrayList<>(10 + TaskMessageJson.SPEC);
+        args.add(config.prefix());
+        args.add(m.id());
+        args.add(kind);
+        args.add(delivery.receipt());
+        args.add(delivery.consumer());
+        args.add(m.queue());
+        args.add(Integer.toString(m.priority()));
+        args.add(text);
+        args.add(dead ? "1" : "0");
+        args.add(m.chordId() == null ? "" : m.chordId());
+        if (follow != null) {
+            TaskMessageJson.appendSpec(args, follow);
+        }
+        return args;
+    }
+
+    // ---- canvas
+
+    @Override
+    public void openChord(String chordId, List<String> memberIds, TaskMessage callback) {
+        requireName(chordId, "chordId");
+        Objects.requireNonNull(memberIds, "memberIds");
+        Objects.requireNonNull(callback, "callback");
+        if (!chordId.equals(callback.chordResultsOf())) {
+            throw new IllegalArgumentException("the callback of chord " + chordId + " must have chordResultsOf = "
+                    + chordId + ", had " + callback.chordResultsOf());
+        }
+        if (new LinkedHashSet<>(memberIds).size() != memberIds.size()) {
+            throw new IllegalArgumentException("chord " + chordId + " lists a member twice: " + memberIds);
+        }
+        memberIds.forEach(id -> requireName(id, "member id"));
+        List<String> args = new ArrayList<>(3 + memberIds.size() + TaskMessageJson.SPEC);
+        args.add(config.prefix());
+        args.add(chordId);
+        args.add(Integer.toString(memberIds.size()));
+        args.addAll(memberIds);
+        TaskMessageJson.appendSpec(args, callback);
+        try {
+            withJedis(jedis -> scripts.chord.eval(jedis, args));
+        } catch (JedisDataException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<String> chordMembers(String chordId) {
+        requireName(chordId, "chordId");
+        return withJedis(jedis -> jedis.lrange(config.prefix() + "chord:" + chordId + ":m", 0, -1));
+    }
+
+    // ---- records
+
+    @Override
+    public Optional<TaskRecord> record(String taskId) {
+        requireName(taskId, "taskId");
+        return Optional.ofNullable(TaskRecords.fromHash(taskId,
+                withJedis(jedis -> jedis.hgetAll(recordKey(taskId)))));
+    }
+
+    /** One pipelined round trip for all of them. */
+    @Override
+    public List<TaskRecord> records(Collection<String> taskIds) {
+        Objects.requireNonNull(taskIds, "taskIds");
+        if (taskIds.isEmpty()) {
+            return List.of();
+        }
+        List<String> ids = List.copyOf(taskIds);
+        List<Map<String, String>> hashes = withJedis(jedis -> {
+            Pipeline p = jedis.pipelined();
+            List<Response<Map<String, String>>> rs = ids.stream().map(id -> p.hgetAll(recordKey(id))).toList();
+            p.sync();
+            return rs.stream().map(Response::get).toList();
+        });
+        List<TaskRecord> found = new ArrayList<>(ids.size());
+        for (int i = 0; i < ids.size(); i++) {
+            TaskRecord r = TaskRecords.fromHash(ids.get(i), hashes.get(i));
+            if (r != null) {
+                found.add(r);
+            }
+        }
+        return found;
+    }
+
+    @Override
+    public boolean revoke(String taskId, String reason) {
+        requireName(taskId, "taskId");
+        Objects.requireNonNull(reason, "reason");
+        return 1L == (Long) withJedis(jedis -> scripts.revoke.eval(jedis, List.of(config.prefix(), taskId, reason)));
+    }
+
+    @Override
+    public Set<String> revokedAmong(Collection<String> taskIds) {
+        Objects.requireNonNull(taskIds, "taskIds");
+        if (taskIds.isEmpty()) {
+            return Set.of();
+        }
+        List<String> ids = List.copyOf(taskIds);
+        List<String> states = withJedis(jedis -> {
+            Pipeline p = jedis.pipelined();
+            List<Response<String>> rs = ids.stream().map(id -> p.hget(recordKey(id), "state")).toList();
+            p.sync();
+            return rs.stream().map(Response::get).toList();
+        });
+        Set<String> revoked = new LinkedHashSet<>();
+        for (int i = 0; i < ids.size(); i++) {
+            if (TaskState.REVOKED.name().equals(states.get(i))) {
+                revoked.add(ids.get(i));
+            }
+        }
+        return revoked;
+    }
+
+    @Override
+    public long tryAcquirePermit(String key, double permitsPerSecond, int burst) {
+        requireName(key, "key");
+        if (!(permitsPerSecond > 0) || Double.isInfinite(permitsPerSecond)) {
+            throw new IllegalArgumentException("permitsPerSecond must be positive and finite, was " + permitsPerSecond);
+        }
+        if (burst < 1) {
+            throw new IllegalArgumentException("burst must be >= 1, was " + burst);
+        }
+        return (Long) withJedis(jedis -> scripts.permit.eval(jedis,
+                List.of(config.prefix(), key, Double.toString(permitsPerSecond), Integer.toString(burst))));
+    }
+
+    @Override
+    public List<TaskRecord> deadLetters(int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must be >= 0, was " + limit);
+        }
+        if (limit == 0) {
+            return List.of();
+        }
+        List<String> ids = withJedis(jedis -> jedis.zrevrange(config.prefix() + "dead", 0, limit - 1));
+        return records(ids);
+    }
+
+    @Override
+    public long purge(String queue) {
+        requireName(queue, "queue");
+        return (Long) withJedis(jedis -> scripts.purge.eval(jedis, List.of(config.prefix(), queue)));
+    }
+
+    @Override
+    public BrokerStats stats() {
+        List<?> out = (List<?>) withJedis(jedis -> scripts.stats.eval(jedis, List.of(config.prefix())));
+        List<?> c = (List<?>) out.get(0);
+        Map<String, Long> queued = new LinkedHashMap<>();
+        for (Object o : (List<?>) out.get(1)) {
+            List<?> q = (List<?>) o;
+            queued.put((String) q.get(0), (Long) q.get(1));
+        }
+        List<BrokerStats.InFlight> inFlight = new ArrayList<>();
+        for (Object o : (List<?>) out.get(2)) {
+            List<?> f = (List<?>) o;
+            inFlight.add(new BrokerStats.InFlight((String) f.get(0), (String) f.get(1), (String) f.get(2),
+                    (Long) f.get(3)));
+        }
+        return new BrokerStats(new java.util.TreeMap<>(queued), inFlight, (Long) c.get(5), (Long) c.get(0),
+                (Long) c.get(1), (Long) c.get(2), (Long) c.get(3), (Long) c.get(4));
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            pool.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RedisBroker[" + config.toUrl() + "]";
+    }
+
+    // ---- helpers
+
+    private String recordKey(String id) {
+        return config.prefix() + "t:" + id;
+    }
+
+    private <T> T withJedis(Function<Jedis, T> action) {
+        if (closed) {
+            throw new IllegalStateException("the broker is closed");
+        }
+        try (Jedis jedis = pool.getResource()) {
+            return action.apply(jedis);
+        }
+    }
+
+    private static void strings(Object reply, List<String> into) {
+        for (Object o : (List<?>) reply) {
+            into.add((String) o);
+        }
+    }
+
+    private static void requireName(String s, String what) {
+        Objects.requireNonNull(s, what);
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException(what + " is empty");
+        }
+    }
+
+    private static void requirePositive(Duration d, String what) {
+        Objects.requireNonNull(d, what);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(what + " must be positive, was " + d);
+        }
+    }
+}

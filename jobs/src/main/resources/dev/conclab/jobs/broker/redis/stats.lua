@@ -1,0 +1,32 @@
+-- ARGV: prefix. Returns { counters (delivered, redelivered, duplicates, succeeded, failed, dead letters),
+-- { queue, queued }..., { task id, name, consumer, visible-again ms }... } as three arrays (in-flight: at most
+-- 1,000 listed per stream).
+local now = now_ms()
+local c = redis.call('HMGET', STATS, 'delivered', 'redelivered', 'duplicates', 'succeeded', 'failed')
+local counters = {}
+for k = 1, 5 do counters[k] = tonumber(c[k]) or 0 end
+counters[6] = redis.call('ZCARD', P .. 'dead')
+local queued, inflight = {}, {}
+for _, queue in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
+  local total = redis.call('ZCARD', ekey(queue))
+  for prio = 0, 9 do
+    local sk = skey(queue, prio)
+    if redis.call('EXISTS', sk) == 1 then
+      total = total + redis.call('XLEN', sk) - redis.call('XPENDING', sk, G)[1]
+      for _, e in ipairs(redis.call('XPENDING', sk, G, '-', '+', 1000)) do
+        local entry = redis.call('XRANGE', sk, e[1], e[1])
+        if entry[1] then
+          local id = entry[1][2][2]
+          local f = redis.call('HMGET', rkey(id), 'name', 'vis', 'rel')
+          if f[3] == '1' then
+            total = total + 1 -- released: pending only until the next reserve takes it back
+          else
+            inflight[#inflight + 1] = { id, f[1] or '', e[2], now - e[3] + (tonumber(f[2]) or 0) }
+          end
+        end
+      end
+    end
+  end
+  queued[#queued + 1] = { queue, total }
+end
+return { counters, queued, inflight }
