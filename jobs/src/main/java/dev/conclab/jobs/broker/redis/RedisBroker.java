@@ -17,9 +17,7 @@ import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.exceptions.JedisException;
-import redis.clients.jedis.params.XReadGroupParams;
-import redis.clients.jedis.resps.StreamEntry;
+import redis.clients.jedis.params.XReadParams;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +29,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
@@ -43,13 +44,22 @@ import java.util.function.Function;
  * configured {@linkplain RedisBrokerConfig#prefix prefix}, so several task systems can share a server.
  *
  * <p><b>Reservations.</b> {@link #reserve} runs one Lua script that moves due ETA messages into their streams, then,
- * per priority from the highest, first reclaims lapsed reservations ({@code XAUTOCLAIM} with min-idle = the
- * visibility timeout) and then reads new entries ({@code XREADGROUP}). If nothing is ready it waits in a blocking
- * {@code XREADGROUP} on a connection of its own (borrowed from the pool for the wait), in slices of at most
- * {@value #MAX_BLOCK_MILLIS} ms and never past the next ETA, so a waiting reserve also notices lapsed reservations
- * and due messages. A reservation lapses when its entry has been idle in the consumer group's pending list for
- * the visibility timeout <em>of the reserve that reclaims it</em>: all workers of a queue should use the same
- * visibility. {@link #extend} re-claims the entry to the same consumer ({@code XCLAIM}), which resets its idle time.
+ * per priority from the highest, first reclaims lapsed reservations ({@code XAUTOCLAIM}) and then reads new entries
+ * ({@code XREADGROUP}), marking each delivered task RECEIVED in the same step. Each reservation lapses after its
+ * own visibility timeout, whatever the reclaiming consumer's: the script back-dates the entry's delivery time in the
+ * group's pending list by {@link #MAX_VISIBILITY} minus the visibility ({@code XCLAIM ... TIME}), and reclaims with
+ * min-idle {@code MAX_VISIBILITY}. {@link #extend} does the same {@code XCLAIM} to the same consumer from now.
+ * Lapsed reservations are found by scanning the oldest part of the pending list, which suits pending lists of
+ * thousands (prefetched and running messages), not of millions.
+ *
+ * <p><b>Waiting.</b> If nothing is ready, {@code reserve} waits in a blocking {@code XREAD} from the end of each
+ * of its streams, on a pooled connection of its own, in slices of at most {@value #MAX_BLOCK_MILLIS} ms and never
+ * past the next ETA or the next lapse it knows of; then it runs the script again. The wait consumes nothing (a
+ * blocking {@code XREADGROUP} would reserve entries outside the script, and a worker dying right then would strand
+ * them until {@code MAX_VISIBILITY}). It is interruptible at once.
+ *
+ * <p>A {@linkplain Delivery#receipt receipt} is {@code "<stream entry id>#<generation>"}, the generation counting
+ * every delivery of the task, so that a redelivered message gets a new receipt although its entry stays the same.
  *
  * <p><b>Atomicity.</b> Enqueue, reserve, settle, revoke, chord registration, purge and the rate-limit bucket are
  * each one Lua script, run atomically by the server: a settlement's record, acknowledgement ({@code XACK} and
@@ -61,7 +71,8 @@ import java.util.function.Function;
  *
  * <p><b>Failures.</b> {@code reserve} survives an outage of the server: connection errors are retried with a
  * capped back-off until its wait ends (then it returns an empty list), so a worker outlives a broker restart. Every
- * other method does one round trip and throws the client's {@link JedisException} if the server is unreachable.
+ * other method retries a lost connection once (on a fresh connection) and then throws the client's
+ * {@link JedisConnectionException}.
  *
  * <p><b>Thread safety.</b> Safe for any number of threads; connections come from a pool of
  * {@link RedisBrokerConfig#maxConnections} (each waiting reserve holds one for its wait). Any number of broker
@@ -72,11 +83,16 @@ public final class RedisBroker implements Broker {
     /** The longest single blocking read; a waiting reserve re-checks lapsed reservations at least this often. */
     static final int MAX_BLOCK_MILLIS = 500;
     private static final int ENQUEUE_CHUNK = 500;
-    private static final String GROUP = "workers";
+    /**
+     * The longest visibility timeout a reservation may have: the scripts back-date each reservation in the pending
+     * list by this minus its visibility, so that one XAUTOCLAIM min-idle serves reservations of any visibility.
+     */
+    public static final Duration MAX_VISIBILITY = Duration.ofDays(7);
 
     private final RedisBrokerConfig config;
     private final JedisPool pool;
     private final RedisScripts scripts = RedisScripts.INSTANCE;
+    private final LongAdder connectionFailures = new LongAdder();
     private volatile boolean closed;
 
     private RedisBroker(RedisBrokerConfig config) {
@@ -125,7 +141,7 @@ public final class RedisBroker implements Broker {
     @Override
     public List<String> enqueueAll(List<TaskMessage> messages) {
         Objects.requireNonNull(messages, "messages");
-        messages.forEach(m -> Objects.requireNonNull(m, "a message in the batch is null"));
+        messages.forEach(m -> requireConsistentLinks(Objects.requireNonNull(m, "a message in the batch is null")));
         if (messages.isEmpty()) {
             return List.of();
         }
@@ -161,27 +177,25 @@ public final class RedisBroker implements Broker {
         requireName(consumer, "consumer");
         Objects.requireNonNull(queues, "queues");
         if (queues.isEmpty()) {
-            throw new IllegalArgumentException("reserve needs at least one queue");
+            throw new IllegalArgumentException("queues is empty: reserve needs at least one queue");
         }
         queues.forEach(q -> requireName(q, "queue"));
         if (max < 1) {
             throw new IllegalArgumentException("max must be >= 1, was " + max);
         }
-        requirePositive(visibility, "visibility");
+        requireVisibility(visibility);
         Objects.requireNonNull(wait, "wait");
         if (wait.isNegative()) {
             throw new IllegalArgumentException("wait must be >= 0, was " + wait);
         }
         long deadline = System.nanoTime() + wait.toNanos();
         CappedBackoff backoff = new CappedBackoff(Duration.ofMillis(20), Duration.ofSeconds(1));
-        List<String> preRead = List.of();
         while (true) {
             if (Thread.interrupted()) {
                 throw new InterruptedException("reserve interrupted");
             }
             try {
-                ReserveResult result = runReserve(consumer, queues, max, visibility, preRead);
-                preRead = List.of();
+                ReserveResult result = runReserve(consumer, queues, max, visibility);
                 backoff.reset();
                 if (!result.deliveries().isEmpty()) {
                     return result.deliveries();
@@ -191,85 +205,87 @@ public final class RedisBroker implements Broker {
                     return List.of();
                 }
                 long block = Math.min(leftMillis, MAX_BLOCK_MILLIS);
-                if (result.nextDueMillis() >= 0) {
-                    block = Math.min(block, Math.max(1, result.nextDueMillis() - System.currentTimeMillis()));
+                if (result.wakeInMillis() >= 0) {
+                    block = Math.min(block, result.wakeInMillis() + 1);
                 }
-                preRead = blockingRead(consumer, queues, max, (int) block);
-            } catch (JedisConnectionException | JedisDataException e) {
-                // the server is down or restarting (LOADING, NOGROUP after a restart without persistence): wait and
-                // try again; entries a lost blocking read took stay pending and are reclaimed after the visibility
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new InterruptedException("reserve interrupted");
-                }
-                if (e instanceof JedisDataException && !retryable(e)) {
-                    throw e;
-                }
-                preRead = List.of();
+                awaitNewEntries(result.streamEnds(), (int) Math.max(1, block));
+            } catch (JedisConnectionException e) {
+                // the server is down or restarting: wait and try again until the caller's wait is over
                 if (System.nanoTime() - deadline >= 0) {
                     return List.of();
+                }
+                backoff.pause(deadline);
+            } catch (JedisDataException e) {
+                if (!String.valueOf(e.getMessage()).startsWith("LOADING")) {
+                    throw e;
+                }
+                if (System.nanoTime() - deadline >= 0) {
+                    return List.of(); // the restarted server is still loading its append-only file
                 }
                 backoff.pause(deadline);
             }
         }
     }
 
-    private record ReserveResult(long nextDueMillis, List<Delivery> deliveries) {
+    /**
+     * What one pass of the reserve script found: deliveries, or when to look again (-1: only when woken) and where
+     * each stream ended.
+     */
+    private record ReserveResult(List<Delivery> deliveries, long wakeInMillis, Map<String, StreamEntryID> streamEnds) {
     }
 
-    private ReserveResult runReserve(String consumer, List<String> queues, int max, Duration visibility,
-                                     List<String> preRead) {
-        List<String> args = new ArrayList<>(6 + queues.size() + preRead.size());
+    private ReserveResult runReserve(String consumer, List<String> queues, int max, Duration visibility) {
+        List<String> args = new ArrayList<>(5 + queues.size());
         args.add(config.prefix());
         args.add(consumer);
         args.add(Integer.toString(max));
         args.add(Long.toString(visibility.toMillis()));
         args.add(Integer.toString(queues.size()));
         args.addAll(queues);
-        args.add(Integer.toString(preRead.size() / 4));
-        args.addAll(preRead);
         List<?> out = (List<?>) withJedis(jedis -> scripts.reserve.eval(jedis, args));
-        long nextDue = (Long) out.getFirst();
-        List<Delivery> deliveries = new ArrayList<>((out.size() - 1) / 4);
-        for (int i = 1; i + 3 < out.size(); i += 4) {
-            TaskMessage message = TaskMessageJson.read((String) out.get(i + 3));
-            deliveries.add(new Delivery(message, consumer, (String) out.get(i + 1),
-                    ((Long) out.get(i + 2)).intValue()));
+        int n = ((Long) out.getFirst()).intValue();
+        if (n > 0) {
+            List<Delivery> deliveries = new ArrayList<>(n);
+            for (int i = 1; i + 3 < out.size(); i += 4) {
+                TaskMessage message = TaskMessageJson.read((String) out.get(i + 3));
+                deliveries.add(new Delivery(message, consumer, (String) out.get(i + 1),
+                        ((Long) out.get(i + 2)).intValue()));
+            }
+            return new ReserveResult(deliveries, -1, Map.of());
         }
-        return new ReserveResult(nextDue, deliveries);
+        long wake = (Long) out.get(1);
+        int streams = ((Long) out.get(2)).intValue();
+        Map<String, StreamEntryID> ends = new LinkedHashMap<>();
+        for (int i = 0; i < streams; i++) {
+            ends.put((String) out.get(3 + 2 * i), new StreamEntryID((String) out.get(4 + 2 * i)));
+        }
+        return new ReserveResult(List.of(), wake, ends);
     }
 
-    /** Waits for new entries on every priority stream of the queues; returns (queue, prio, entry id, task id)... */
-    private List<String> blockingRead(String consumer, List<String> queues, int max, int blockMillis) {
-        Map<String, StreamEntryID> streams = new LinkedHashMap<>();
-        Map<String, String[]> byKey = new LinkedHashMap<>();
-        for (String queue : queues) {
-            for (int prio = TaskMessage.MAX_PRIORITY; prio >= TaskMessage.MIN_PRIORITY; prio--) {
-                String key = config.prefix() + "q:" + queue + ":p" + prio;
-                streams.put(key, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY);
-                byKey.put(key, new String[]{queue, Integer.toString(prio)});
+    /**
+     * Waits until an entry is added after the given stream ends, or the block time passes. The wait is a plain
+     * blocking XREAD (it consumes nothing: all reservations are made by the reserve script, atomically with their
+     * records, so a worker that dies while waiting strands nothing). It runs on a virtual thread with a pooled
+     * connection of its own, and the caller waits for it interruptibly.
+     */
+    private void awaitNewEntries(Map<String, StreamEntryID> ends, int blockMillis) throws InterruptedException {
+        CompletableFuture<Void> woken = new CompletableFuture<>();
+        Thread.ofVirtual().name("redis-broker-wait").start(() -> {
+            try {
+                withJedis(jedis -> jedis.xread(XReadParams.xReadParams().count(1).block(blockMillis), ends));
+                woken.complete(null);
+            } catch (Throwable e) {
+                woken.completeExceptionally(e);
             }
-        }
-        List<Map.Entry<String, List<StreamEntry>>> read = withJedis(jedis -> jedis.xreadGroup(GROUP, consumer,
-                XReadGroupParams.xReadGroupParams().count(max).block(Math.max(1, blockMillis)), streams));
-        if (read == null) {
-            return List.of();
-        }
-        List<String> pre = new ArrayList<>();
-        for (Map.Entry<String, List<StreamEntry>> stream : read) {
-            String[] qp = byKey.get(stream.getKey());
-            for (StreamEntry entry : stream.getValue()) {
-                pre.add(qp[0]);
-                pre.add(qp[1]);
-                pre.add(entry.getID().toString());
-                pre.add(entry.getFields().get("t"));
+        });
+        try {
+            woken.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
             }
+            throw new IllegalStateException(e.getCause());
         }
-        return pre;
-    }
-
-    private static boolean retryable(JedisException e) {
-        String m = String.valueOf(e.getMessage());
-        return m.startsWith("NOGROUP") || m.startsWith("LOADING") || m.contains("NOGROUP");
     }
 
     // ---- running and settling
@@ -277,11 +293,11 @@ public final class RedisBroker implements Broker {
     @Override
     public boolean extend(Delivery delivery, Duration visibility) {
         Objects.requireNonNull(delivery, "delivery");
-        requirePositive(visibility, "visibility");
+        requireVisibility(visibility);
         TaskMessage m = delivery.message();
         return 1L == (Long) withJedis(jedis -> scripts.extend.eval(jedis, List.of(config.prefix(), m.id(),
                 delivery.receipt(), delivery.consumer(), m.queue(), Integer.toString(m.priority()),
-                Integer.toString(delivery.deliveryCount()), Long.toString(visibility.toMillis()))));
+                Long.toString(visibility.toMillis()))));
     }
 
     @Override
@@ -509,13 +525,34 @@ public final class RedisBroker implements Broker {
         return config.prefix() + "t:" + id;
     }
 
+    /**
+     * Runs one round trip on a pooled connection. A lost connection is retried once on a fresh one, after dropping
+     * the pool's idle connections: after a server restart every one of them is dead, and the first command on each
+     * would fail. (If the lost command had reached the server, the retry runs it twice: a settlement then returns
+     * false as a duplicate, an enqueue returns the same id; nothing is lost or doubled.)
+     */
     private <T> T withJedis(Function<Jedis, T> action) {
         if (closed) {
             throw new IllegalStateException("the broker is closed");
         }
         try (Jedis jedis = pool.getResource()) {
             return action.apply(jedis);
+        } catch (JedisConnectionException first) {
+            connectionFailures.increment();
+            pool.clear();
+            try (Jedis jedis = pool.getResource()) {
+                return action.apply(jedis);
+            } catch (JedisConnectionException second) {
+                connectionFailures.increment();
+                second.addSuppressed(first);
+                throw second;
+            }
         }
+    }
+
+    /** How many round trips failed with a lost connection (a server outage shows here; for tests). */
+    long connectionFailures() {
+        return connectionFailures.sum();
     }
 
     private static void strings(Object reply, List<String> into) {
@@ -531,10 +568,21 @@ public final class RedisBroker implements Broker {
         }
     }
 
-    private static void requirePositive(Duration d, String what) {
-        Objects.requireNonNull(d, what);
-        if (d.isNegative() || d.isZero()) {
-            throw new IllegalArgumentException(what + " must be positive, was " + d);
+    private static void requireVisibility(Duration visibility) {
+        Objects.requireNonNull(visibility, "visibility");
+        if (visibility.isNegative() || visibility.isZero() || visibility.compareTo(MAX_VISIBILITY) > 0) {
+            throw new IllegalArgumentException("visibility must be positive and at most " + MAX_VISIBILITY
+                    + ", was " + visibility);
+        }
+    }
+
+    /** A chain's link must name its parent, and so must the link's own link. */
+    private static void requireConsistentLinks(TaskMessage message) {
+        for (TaskMessage m = message; m.link() != null; m = m.link()) {
+            if (!m.id().equals(m.link().parentId())) {
+                throw new IllegalArgumentException("the link " + m.link().id() + " of task " + m.id()
+                        + " must have parentId " + m.id() + ", had " + m.link().parentId());
+            }
         }
     }
 }

@@ -5,7 +5,24 @@ local P = ARGV[1]
 local G = 'workers'
 local FINAL = { SUCCESS = true, FAILURE = true, REVOKED = true }
 local STATS = P .. 'stats'
-local SPEC = 11 -- values per message spec: see RedisScripts.spec in Java
+local SPEC = 11 -- values per message spec: see TaskMessageJson.appendSpec in Java
+-- Every reservation's delivery time in the pending list is back-dated by VREF - visibility, so that XAUTOCLAIM
+-- with min-idle VREF reclaims each one exactly when its own visibility timeout has passed (XAUTOCLAIM alone knows
+-- only one min-idle for all). VREF is therefore also the longest visibility allowed (RedisBroker.MAX_VISIBILITY).
+local VREF = 604800000
+
+-- A receipt is "entry id#generation": the generation counts every delivery of the task, so a stale receipt (the
+-- message was redelivered, or retried, since) never passes for the current one. Returns entry id, generation.
+local function parse_receipt(receipt)
+  local eid, gen = string.match(receipt, '^(.-)#(%d+)$')
+  return eid or receipt, gen or ''
+end
+
+-- Sets when a reservation lapses: XCLAIM to the same consumer with a back-dated delivery time. JUSTID keeps the
+-- stream's own delivery counter as it is (the broker counts deliveries in the task's record).
+local function lease(sk, consumer, eid, vis, now)
+  redis.call('XCLAIM', sk, G, consumer, 0, eid, 'TIME', now + tonumber(vis) - VREF, 'JUSTID')
+end
 
 local function now_ms()
   local t = redis.call('TIME')

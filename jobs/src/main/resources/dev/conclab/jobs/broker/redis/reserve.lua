@@ -1,9 +1,9 @@
--- ARGV: prefix, consumer, max, visibility ms, nq, queues..., npre, then npre x (queue, prio, entry id, task id)
--- already read by a blocking XREADGROUP of this consumer.
--- Returns { next ETA in ms or -1, then per delivery: task id, entry id, delivery count, message JSON }.
+-- ARGV: prefix, consumer, max, visibility ms, nq, queues...
+-- Returns { deliveries d, then d x (task id, receipt, delivery count, message JSON) } and, when d = 0, what a
+-- waiting reserve needs: { ..., ms until the next ETA or lapse or -1, s, s x (stream key, last entry id or 0-0) }.
 local consumer, max, vis, nq = ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local now = now_ms()
-local out = { -1 }
+local out = { 0 }
 local n = 0
 
 local function drop(sk, eid)
@@ -19,13 +19,16 @@ local function deliver(sk, eid, id, reclaimed)
     drop(sk, eid)
     return
   end
-  local d = redis.call('HINCRBY', rk, 'deliveries', 1)
+  lease(sk, consumer, eid, vis, now)
+  redis.call('HINCRBY', rk, 'deliveries', 1)
+  local d = redis.call('HINCRBY', rk, 'adel', 1) -- deliveries of this attempt: a retry starts again at 1
+  local gen = redis.call('HINCRBY', rk, 'gen', 1)
   count('delivered')
   if reclaimed and f[3] ~= '1' then count('redelivered') end
-  redis.call('HSET', rk, 'state', 'RECEIVED', 'worker', consumer, 'eid', eid, 'sk', sk, 'vis', vis, 'rel', '0')
+  redis.call('HSET', rk, 'state', 'RECEIVED', 'worker', consumer, 'eid', eid, 'sk', sk, 'rel', '0')
   n = n + 1
   out[#out + 1] = id
-  out[#out + 1] = eid
+  out[#out + 1] = eid .. '#' .. gen
   out[#out + 1] = d
   out[#out + 1] = f[2]
 end
@@ -44,12 +47,6 @@ local function move_due(queue)
   end
 end
 
-local pre = 6 + nq
-for k = 0, tonumber(ARGV[pre]) - 1 do
-  local i = pre + 1 + k * 4
-  deliver(skey(ARGV[i], ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], false)
-end
-
 for qi = 1, nq do
   local queue = ARGV[5 + qi]
   move_due(queue)
@@ -60,7 +57,7 @@ for qi = 1, nq do
       -- lapsed reservations first: in one stream they are older than anything not yet delivered
       local cursor, rounds = '0-0', 0
       repeat
-        local r = redis.call('XAUTOCLAIM', sk, G, consumer, vis, cursor, 'COUNT', max - n)
+        local r = redis.call('XAUTOCLAIM', sk, G, consumer, VREF, cursor, 'COUNT', max - n)
         cursor = r[1]
         for _, e in ipairs(r[2]) do deliver(sk, e[1], e[2][2], true) end
         rounds = rounds + 1
@@ -73,10 +70,30 @@ for qi = 1, nq do
       end
     end
   end
+end
+out[1] = n
+if n > 0 then return out end
+
+-- Nothing ready: when to look again (the next ETA, the next lapse among the oldest reservations), and where each
+-- stream ends, so that a blocking XREAD from there wakes for the next XADD and for nothing older.
+local wake = -1
+local function sooner(t)
+  if wake == -1 or t < wake then wake = t end
+end
+local ends = {}
+for qi = 1, nq do
+  local queue = ARGV[5 + qi]
   local first = redis.call('ZRANGE', ekey(queue), 0, 0, 'WITHSCORES')
-  if first[2] then
-    local due = tonumber(first[2])
-    if out[1] == -1 or due < out[1] then out[1] = due end
+  if first[2] then sooner(tonumber(first[2])) end
+  for prio = 9, 0, -1 do
+    local sk = skey(queue, prio)
+    for _, e in ipairs(redis.call('XPENDING', sk, G, '-', '+', 100)) do sooner(now - e[3] + VREF) end
+    local last = redis.call('XREVRANGE', sk, '+', '-', 'COUNT', 1)
+    ends[#ends + 1] = sk
+    ends[#ends + 1] = last[1] and last[1][1] or '0-0'
   end
 end
+out[#out + 1] = wake == -1 and -1 or math.max(0, wake - now) -- a delay: the caller's clock may differ
+out[#out + 1] = #ends / 2
+for _, v in ipairs(ends) do out[#out + 1] = v end
 return out

@@ -2,14 +2,15 @@
 -- text (result, error or reason), dead-letter flag, chord id or '', then a message spec or nothing (S: the chain's
 -- link; R: the next attempt). Returns 1 if applied, 0 if dropped.
 local id, kind, receipt, consumer, queue, prio, text, dead, chord = unpack(ARGV, 2, 10)
+local eid, gen = parse_receipt(receipt)
 local now = now_ms()
 local rk = rkey(id)
 local rsk = skey(queue, prio)
 local st = redis.call('HGET', rk, 'state')
 
 local function drop_receipt()
-  redis.call('XACK', rsk, G, receipt)
-  redis.call('XDEL', rsk, receipt)
+  redis.call('XACK', rsk, G, eid)
+  redis.call('XDEL', rsk, eid)
 end
 
 if not st then
@@ -25,19 +26,21 @@ end
 
 if kind == 'R' or kind == 'L' then
   -- only the current holder of the current reservation may put the message back
-  if redis.call('HGET', rk, 'eid') ~= receipt then return 0 end
-  local pe = redis.call('XPENDING', rsk, G, receipt, receipt, 1)
+  local f = redis.call('HMGET', rk, 'eid', 'gen')
+  if f[1] ~= eid or f[2] ~= gen then return 0 end
+  local pe = redis.call('XPENDING', rsk, G, eid, eid, 1)
   if #pe == 0 or pe[1][2] ~= consumer then return 0 end
   if kind == 'R' then
     drop_receipt()
     local i = 11
-    redis.call('HSET', rk, 'state', 'RETRY', 'error', text, 'msg', ARGV[i + 8], 'attempt', ARGV[i + 9])
+    redis.call('HSET', rk, 'state', 'RETRY', 'error', text, 'msg', ARGV[i + 8], 'attempt', ARGV[i + 9], 'adel', 0)
     place(id, ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], now)
   else
     -- idle since the epoch: the next reserve's XAUTOCLAIM takes it back at once, in its place in the stream
-    redis.call('XCLAIM', rsk, G, consumer, 0, receipt, 'TIME', 1, 'JUSTID')
+    redis.call('XCLAIM', rsk, G, consumer, 0, eid, 'TIME', 1, 'JUSTID')
     redis.call('HSET', rk, 'state', 'PENDING', 'rel', '1')
     redis.call('HINCRBY', rk, 'deliveries', -1)
+    redis.call('HINCRBY', rk, 'adel', -1)
     count('delivered', -1)
   end
   return 1

@@ -17,11 +17,11 @@ for _, queue in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
         local entry = redis.call('XRANGE', sk, e[1], e[1])
         if entry[1] then
           local id = entry[1][2][2]
-          local f = redis.call('HMGET', rkey(id), 'name', 'vis', 'rel')
-          if f[3] == '1' then
+          local f = redis.call('HMGET', rkey(id), 'name', 'rel')
+          if f[2] == '1' then
             total = total + 1 -- released: pending only until the next reserve takes it back
           else
-            inflight[#inflight + 1] = { id, f[1] or '', e[2], now - e[3] + (tonumber(f[2]) or 0) }
+            inflight[#inflight + 1] = { id, f[1] or '', e[2], now - e[3] + VREF }
           end
         end
       end
