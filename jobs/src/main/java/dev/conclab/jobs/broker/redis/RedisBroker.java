@@ -315,6 +315,38 @@ public final class RedisBroker implements Broker {
         return 1L == (Long) withJedis(jedis -> scripts.settle.eval(jedis, args));
     }
 
+    /**
+     * The settlements pipelined: one round trip for the batch, each settlement still its own atomic script, run in
+     * the order given.
+     */
+    @Override
+    public List<Boolean> settleAll(List<Delivery> deliveries, List<Settlement> settlements) {
+        Objects.requireNonNull(deliveries, "deliveries");
+        Objects.requireNonNull(settlements, "settlements");
+        if (deliveries.size() != settlements.size()) {
+            throw new IllegalArgumentException("one settlement per delivery: " + deliveries.size()
+                    + " deliveries, " + settlements.size() + " settlements");
+        }
+        if (deliveries.isEmpty()) {
+            return List.of();
+        }
+        List<List<String>> calls = new ArrayList<>(deliveries.size());
+        for (int i = 0; i < deliveries.size(); i++) {
+            calls.add(settleArgs(Objects.requireNonNull(deliveries.get(i), "a delivery in the batch is null"),
+                    Objects.requireNonNull(settlements.get(i), "a settlement in the batch is null")));
+        }
+        if (calls.size() == 1) {
+            return List.of(1L == (Long) withJedis(jedis -> scripts.settle.eval(jedis, calls.getFirst())));
+        }
+        return withJedis(jedis -> {
+            scripts.settle.ensureLoaded(jedis);
+            Pipeline p = jedis.pipelined();
+            List<Response<Object>> rs = calls.stream().map(a -> scripts.settle.eval(p, a)).toList();
+            p.sync();
+            return rs.stream().map(r -> 1L == (Long) r.get()).toList();
+        });
+    }
+
     private List<String> settleArgs(Delivery delivery, Settlement settlement) {
         TaskMessage m = delivery.message();
         String kind;
