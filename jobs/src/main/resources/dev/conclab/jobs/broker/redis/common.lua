@@ -6,10 +6,6 @@ local G = 'workers'
 local FINAL = { SUCCESS = true, FAILURE = true, REVOKED = true }
 local STATS = P .. 'stats'
 local SPEC = 11 -- values per message spec: see TaskMessageJson.appendSpec in Java
--- Every reservation's delivery time in the pending list is back-dated by VREF - visibility, so that XAUTOCLAIM
--- with min-idle VREF reclaims each one exactly when its own visibility timeout has passed (XAUTOCLAIM alone knows
--- only one min-idle for all). VREF is therefore also the longest visibility allowed (RedisBroker.MAX_VISIBILITY).
-local VREF = 604800000
 
 -- A receipt is "entry id#generation": the generation counts every delivery of the task, so a stale receipt (the
 -- message was redelivered, or retried, since) never passes for the current one. Returns entry id, generation.
@@ -18,10 +14,21 @@ local function parse_receipt(receipt)
   return eid or receipt, gen or ''
 end
 
--- Sets when a reservation lapses: XCLAIM to the same consumer with a back-dated delivery time. JUSTID keeps the
--- stream's own delivery counter as it is (the broker counts deliveries in the task's record).
-local function lease(sk, consumer, eid, vis, now)
-  redis.call('XCLAIM', sk, G, consumer, 0, eid, 'TIME', now + tonumber(vis) - VREF, 'JUSTID')
+-- Each stream's reservations are indexed by when they lapse: a sorted set of entry ids scored by deadline (ms).
+-- The consumer group's pending list says who holds an entry; this index says until when, per reservation, so a
+-- reserve finds the lapsed ones with one range query instead of scanning the pending list (XAUTOCLAIM scans it in
+-- id order, and knows only one min-idle for all reservations).
+local function lkey(sk) return sk .. ':lease' end
+
+local function lease(sk, eid, deadline)
+  redis.call('ZADD', lkey(sk), deadline, eid)
+end
+
+-- Acknowledges and deletes a stream entry, and its reservation if it had one.
+local function drop_entry(sk, eid)
+  redis.call('XACK', sk, G, eid)
+  redis.call('XDEL', sk, eid)
+  redis.call('ZREM', lkey(sk), eid)
 end
 
 local function now_ms()
@@ -58,16 +65,16 @@ local function place(id, queue, prio, nb, now)
   end
 end
 
--- Removes a task's message from wherever it waits or is reserved (a task that reached a final state).
-local function unqueue(id)
+-- Removes a task's message from wherever it waits or is reserved (a task that reached a final state), unless that
+-- is the entry already dropped (done_eid).
+local function unqueue(id, done_eid)
   local rk = rkey(id)
   local f = redis.call('HMGET', rk, 'eid', 'sk', 'queue')
   if f[1] and f[1] ~= '' then
-    redis.call('XACK', f[2], G, f[1])
-    redis.call('XDEL', f[2], f[1])
+    if f[1] ~= done_eid then drop_entry(f[2], f[1]) end
+  elseif f[3] then
+    redis.call('ZREM', ekey(f[3]), id)
   end
-  if f[3] then redis.call('ZREM', ekey(f[3]), id) end
-  redis.call('HSET', rk, 'eid', '')
 end
 
 -- Writes a new task's record (state PENDING) from the spec at ARGV[i]; nil if the idempotency key or the id was

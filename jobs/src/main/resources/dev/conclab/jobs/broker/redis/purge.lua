@@ -11,10 +11,9 @@ end
 for prio = 0, 9 do
   local sk = skey(queue, prio)
   if redis.call('EXISTS', sk) == 1 then
-    local pending = {}
-    for _, e in ipairs(redis.call('XPENDING', sk, G, '-', '+', 1000000)) do pending[e[1]] = true end
+    local lk = lkey(sk)
     for _, e in ipairs(redis.call('XRANGE', sk, '-', '+')) do
-      if not pending[e[1]] then
+      if not redis.call('ZSCORE', lk, e[1]) then -- not reserved
         redis.call('XDEL', sk, e[1])
         revoke(e[2][2])
       end

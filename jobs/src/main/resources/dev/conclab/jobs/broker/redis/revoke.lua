@@ -7,8 +7,7 @@ local st = redis.call('HGET', rk, 'state')
 if not st or FINAL[st] then return 0 end
 local f = redis.call('HMGET', rk, 'eid', 'sk', 'queue')
 if f[1] and f[1] ~= '' then
-  local pe = redis.call('XPENDING', f[2], G, f[1], f[1], 1)
-  if #pe == 0 then
+  if not redis.call('ZSCORE', lkey(f[2]), f[1]) then -- queued, not reserved
     redis.call('XDEL', f[2], f[1])
     redis.call('HSET', rk, 'eid', '')
   end

@@ -9,8 +9,7 @@ local rsk = skey(queue, prio)
 local st = redis.call('HGET', rk, 'state')
 
 local function drop_receipt()
-  redis.call('XACK', rsk, G, eid)
-  redis.call('XDEL', rsk, eid)
+  drop_entry(rsk, eid)
 end
 
 if not st then
@@ -36,8 +35,8 @@ if kind == 'R' or kind == 'L' then
     redis.call('HSET', rk, 'state', 'RETRY', 'error', text, 'msg', ARGV[i + 8], 'attempt', ARGV[i + 9], 'adel', 0)
     place(id, ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], now)
   else
-    -- idle since the epoch: the next reserve's XAUTOCLAIM takes it back at once, in its place in the stream
-    redis.call('XCLAIM', rsk, G, consumer, 0, eid, 'TIME', 1, 'JUSTID')
+    -- lapsed at once: the next reserve takes it back before anything newer in its stream (rel: not a redelivery)
+    lease(rsk, eid, 0)
     redis.call('HSET', rk, 'state', 'PENDING', 'rel', '1')
     redis.call('HINCRBY', rk, 'deliveries', -1)
     redis.call('HINCRBY', rk, 'adel', -1)
@@ -47,7 +46,8 @@ if kind == 'R' or kind == 'L' then
 end
 
 drop_receipt()
-unqueue(id)
+unqueue(id, eid)
+redis.call('HSET', rk, 'eid', '')
 if kind == 'S' then
   redis.call('HSET', rk, 'state', 'SUCCESS', 'result', text, 'finished', now)
   count('succeeded')

@@ -29,29 +29,34 @@ final class RedisServerFixture implements AutoCloseable {
     private final Path executable;
     private final int port;
     private final Path dir;
-    private final boolean durable;
+    private final String appendfsync;
     private Process process;
 
-    private RedisServerFixture(Path executable, int port, Path dir, boolean durable) {
+    private RedisServerFixture(Path executable, int port, Path dir, String appendfsync) {
         this.executable = executable;
         this.port = port;
         this.dir = dir;
-        this.durable = durable;
+        this.appendfsync = appendfsync;
     }
 
     /** A server without persistence (fast; for tests that never restart it), answering PING when this returns. */
     static RedisServerFixture startVolatile() throws Exception {
-        return launch(false);
+        return launch(null);
     }
 
     /** A server that fsyncs every write to its append-only file, so it survives {@link #kill}. */
     static RedisServerFixture startDurable() throws Exception {
-        return launch(true);
+        return launch("always");
     }
 
-    private static RedisServerFixture launch(boolean durable) throws Exception {
+    /** A server with an append-only file fsynced as given ({@code always}, {@code everysec}, {@code no}), or none. */
+    static RedisServerFixture startWithAppendFsync(String appendfsync) throws Exception {
+        return launch(appendfsync);
+    }
+
+    private static RedisServerFixture launch(String appendfsync) throws Exception {
         RedisServerFixture f = new RedisServerFixture(find(), freePort(), Files.createTempDirectory("jobs-redis-"),
-                durable);
+                appendfsync);
         f.start();
         return f;
     }
@@ -93,8 +98,8 @@ final class RedisServerFixture implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(executable.toString(), "--port", String.valueOf(port),
                 "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", "", "--daemonize", "no",
                 "--protected-mode", "yes"));
-        if (durable) {
-            command.addAll(List.of("--appendonly", "yes", "--appendfsync", "always"));
+        if (appendfsync != null) {
+            command.addAll(List.of("--appendonly", "yes", "--appendfsync", appendfsync));
         } else {
             command.addAll(List.of("--appendonly", "no"));
         }
