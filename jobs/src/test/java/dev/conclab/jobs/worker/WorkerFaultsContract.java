@@ -362,6 +362,26 @@ public abstract class WorkerFaultsContract {
     }
 
     @Test
+    void prefetchRoomIsFilledOneByOneWhileEverySlotIsBusy() throws Exception {
+        // one slot, room for 4: while the slot is held, messages arriving one at a time must still be prefetched
+        // (a worker that waited for room to gather a larger batch would never take the third)
+        worker("w", PoolKind.VTHREADS, 1, 4, LONG_VISIBILITY);
+        String gate = client.submit("gate", "busy");
+        awaitLatch(FaultTasks.entered("busy"), "the slot is taken");
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String id = client.submit("add", i, 0);
+            ids.add(id);
+            awaitRecord(id, r -> r.state() == TaskState.RECEIVED, "prefetched while the slot is busy");
+        }
+        FaultTasks.open("busy");
+        assertThat(awaitFinal(gate).state()).isEqualTo(TaskState.SUCCESS);
+        for (String id : ids) {
+            assertThat(awaitFinal(id).state()).isEqualTo(TaskState.SUCCESS);
+        }
+    }
+
+    @Test
     void theHeartbeatKeepsALongTaskFromBeingRedelivered() throws Exception {
         Duration visibility = Duration.ofMillis(600);
         worker("a", PoolKind.VTHREADS, 1, 1, visibility);
