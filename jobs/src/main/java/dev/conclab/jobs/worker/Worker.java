@@ -178,11 +178,14 @@ public final class Worker implements AutoCloseable {
                 break;
             }
             int want = 1 + room.drainPermits();
-            // While enough work waits locally to keep every slot busy, gather room for a larger batch first:
-            // one reserve of many messages costs the broker about what a reserve of one does.
+            // While enough work waits locally to keep every slot busy, gather room for a larger batch first
+            // (one reserve of many messages costs the broker about what a reserve of one does), but for one
+            // fetchWait at most: the slots may all be held by long tasks, and the room must not sit unused.
             int batch = Math.max(1, config.prefetchLimit() / 2);
+            long gatherUntil = System.nanoTime() + config.fetchWait().toNanos();
             try {
-                while (want < batch && fetching && prefetched.size() >= config.concurrency()) {
+                while (want < batch && fetching && prefetched.size() >= config.concurrency()
+                        && System.nanoTime() < gatherUntil) {
                     if (room.tryAcquire(2, TimeUnit.MILLISECONDS)) {
                         want += 1 + room.drainPermits();
                     }

@@ -119,6 +119,16 @@ public abstract class WorkerFaultsContract {
         throw new AssertionError("task " + id + " never " + what + " within " + WAIT + "; last " + last);
     }
 
+    /** Waits for a worker counter, which moves just after the settlement a record shows. */
+    protected static void awaitCount(java.util.function.LongSupplier counter, long expected, String what)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (counter.getAsLong() != expected && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(counter.getAsLong()).as(what).isEqualTo(expected);
+    }
+
     protected TaskRecord awaitFinal(String id) throws Exception {
         return client.await(id, WAIT);
     }
@@ -203,9 +213,9 @@ public abstract class WorkerFaultsContract {
             assertThat(r.resultJson()).isEqualTo(String.valueOf(i + 1));
         }
         assertThat(broker.deadLetters(10)).extracting(TaskRecord::id).containsExactly(poison);
-        assertThat(w.metrics().retried()).isEqualTo(3);
-        assertThat(w.metrics().deadLettered()).isEqualTo(1);
-        assertThat(w.metrics().succeeded()).isEqualTo(100);
+        awaitCount(() -> w.metrics().retried(), 3, "retried");
+        awaitCount(() -> w.metrics().deadLettered(), 1, "dead-lettered");
+        awaitCount(() -> w.metrics().succeeded(), 100, "succeeded");
     }
 
     @Test
@@ -214,7 +224,7 @@ public abstract class WorkerFaultsContract {
         TaskRecord r = awaitFinal(client.submit("fail-then-succeed", 2));
         assertThat(r.state()).isEqualTo(TaskState.SUCCESS);
         assertThat(r.resultJson()).as("the attempt that succeeded").isEqualTo("2");
-        assertThat(w.metrics().retried()).isEqualTo(2);
+        awaitCount(() -> w.metrics().retried(), 2, "retried");
         assertThat(broker.deadLetters(10)).isEmpty();
     }
 
@@ -306,6 +316,7 @@ public abstract class WorkerFaultsContract {
         long spanMillis = lastStart - began;
         // 10/s with a burst of 1: the n-th start is at least (n-1)/10 s after the first permit; 2% for rounding
         assertThat(spanMillis).as("first submit -> last start").isGreaterThanOrEqualTo((n - 1) * 100L * 98 / 100);
+        awaitCount(() -> a.metrics().succeeded() + b.metrics().succeeded(), n, "settled by a and b together");
         assertThat(a.metrics().succeeded()).as("worker a ran some").isPositive();
         assertThat(b.metrics().succeeded()).as("worker b ran some").isPositive();
         System.out.printf("rate limit 10/s burst 1, 2 workers: %d tasks started over %d ms%n", n, spanMillis);
@@ -350,12 +361,32 @@ public abstract class WorkerFaultsContract {
         awaitLatch(FaultTasks.entered("p0"), "p0 started");
         awaitLatch(FaultTasks.entered("p1"), "p1 started");
         awaitRecord(ids.get(0), r -> broker.stats().inFlight().size() == 4, "4 in flight");
-        assertThat(w.metrics().held()).isEqualTo(4);
+        awaitCount(() -> w.metrics().held(), 4, "held by the worker");
         assertThat(w.metrics().running()).isEqualTo(2);
         assertThat(broker.stats().queued().get("default")).isEqualTo(6);
         for (int i = 0; i < 10; i++) {
             FaultTasks.open("p" + i);
         }
+        for (String id : ids) {
+            assertThat(awaitFinal(id).state()).isEqualTo(TaskState.SUCCESS);
+        }
+    }
+
+    @Test
+    void prefetchRoomIsFilledOneByOneWhileEverySlotIsBusy() throws Exception {
+        // one slot, room for 4: while the slot is held, messages arriving one at a time must still be prefetched
+        // (a worker that waited for room to gather a larger batch would never take the third)
+        worker("w", PoolKind.VTHREADS, 1, 4, LONG_VISIBILITY);
+        String gate = client.submit("gate", "busy");
+        awaitLatch(FaultTasks.entered("busy"), "the slot is taken");
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String id = client.submit("add", i, 0);
+            ids.add(id);
+            awaitRecord(id, r -> r.state() == TaskState.RECEIVED, "prefetched while the slot is busy");
+        }
+        FaultTasks.open("busy");
+        assertThat(awaitFinal(gate).state()).isEqualTo(TaskState.SUCCESS);
         for (String id : ids) {
             assertThat(awaitFinal(id).state()).isEqualTo(TaskState.SUCCESS);
         }
