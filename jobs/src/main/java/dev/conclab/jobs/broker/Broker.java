@@ -75,6 +75,16 @@ public interface Broker extends AutoCloseable {
     void started(Delivery delivery);
 
     /**
+     * {@link #started} for many deliveries at once (a worker starting a prefetched batch), each exactly as
+     * {@code started} would; a store may do it in one round trip or transaction.
+     */
+    default void startedAll(List<Delivery> deliveries) {
+        for (Delivery delivery : deliveries) {
+            started(delivery);
+        }
+    }
+
+    /**
      * Ends a reservation, atomically with everything the settlement implies (see {@link Settlement}).
      *
      * @return false if the settlement was dropped as a duplicate (the task already had a final state)
