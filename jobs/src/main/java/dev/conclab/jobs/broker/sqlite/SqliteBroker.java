@@ -52,7 +52,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p><b>Thread safety.</b> Safe for use by any number of threads. Each instance has one connection, used by one
  * transaction at a time; several threads of one instance therefore take turns (SQLite admits one writer per file
  * anyway), and the fast paths are batched: {@link #enqueueAll} and a {@code reserve} of up to {@code max} messages
- * are one transaction each, as is {@link #settleAll}.
+ * are one transaction each, as are {@link #startedAll} and {@link #settleAll}.
  *
  * <p><b>Beyond the contract.</b> An enqueue whose task id is already known stores nothing and counts a duplicate,
  * like a repeated idempotency key (a client resubmitting after a lost reply gets its first task back). A
@@ -286,20 +286,40 @@ public final class SqliteBroker implements Broker {
         });
     }
 
+    /** Only while the delivery's reservation is current: a stale copy does not overwrite the running one. */
     @Override
     public void started(Delivery delivery) {
         Objects.requireNonNull(delivery, "delivery");
         long now = System.currentTimeMillis();
-        store.auto("started", tx -> {
-            PreparedStatement ps = tx.ps("UPDATE tasks SET state = 'STARTED', started = ?, worker = ? "
-                    + "WHERE id = ? AND state IN ('RECEIVED', 'STARTED') "
-                    + "AND EXISTS (SELECT 1 FROM messages m WHERE m.task_seq = tasks.seq AND m.receipt = ?)");
-            ps.setLong(1, now);
-            ps.setString(2, delivery.consumer());
-            ps.setString(3, delivery.message().id());
-            ps.setString(4, delivery.receipt());
-            return ps.executeUpdate();
+        store.auto("started", tx -> startedIn(tx, delivery, now));
+    }
+
+    /** One transaction for the batch. */
+    @Override
+    public void startedAll(List<Delivery> deliveries) {
+        Objects.requireNonNull(deliveries, "deliveries");
+        deliveries.forEach(d -> Objects.requireNonNull(d, "a delivery"));
+        if (deliveries.isEmpty()) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        store.write("startedAll", tx -> {
+            for (Delivery d : deliveries) {
+                startedIn(tx, d, now);
+            }
+            return null;
         });
+    }
+
+    private static int startedIn(SqliteStore.Tx tx, Delivery delivery, long now) throws SQLException {
+        PreparedStatement ps = tx.ps("UPDATE tasks SET state = 'STARTED', started = ?, worker = ? "
+                + "WHERE id = ? AND state IN ('RECEIVED', 'STARTED') "
+                + "AND EXISTS (SELECT 1 FROM messages m WHERE m.task_seq = tasks.seq AND m.receipt = ?)");
+        ps.setLong(1, now);
+        ps.setString(2, delivery.consumer());
+        ps.setString(3, delivery.message().id());
+        ps.setString(4, delivery.receipt());
+        return ps.executeUpdate();
     }
 
     // ------------------------------------------------------------------------------------------------ settle

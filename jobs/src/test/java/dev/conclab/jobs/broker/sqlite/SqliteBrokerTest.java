@@ -8,6 +8,7 @@ import dev.conclab.jobs.broker.BrokerContractTest;
 import dev.conclab.jobs.broker.Delivery;
 import dev.conclab.jobs.broker.Settlement;
 import dev.conclab.jobs.broker.TaskMessage;
+import dev.conclab.jobs.broker.TaskRecord;
 import dev.conclab.jobs.task.TaskState;
 import dev.conclab.toolkit.process.JvmLauncher;
 import java.io.BufferedReader;
@@ -65,26 +66,23 @@ class SqliteBrokerTest extends BrokerContractTest {
     }
 
     @Test
-    void settleAllSettlesEachAsSettleWould() throws Exception {
-        List<TaskMessage> batch = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            batch.add(msg("t" + i));
+    void startedAllMarksEachCurrentDeliveryStarted() throws Exception {
+        broker.enqueueAll(List.of(msg("a"), msg("b"), msg("c")));
+        List<Delivery> got = broker.reserve("w", DEFAULT, 3, Duration.ofMillis(VISIBILITY_MS), WAIT);
+        assertThat(got).hasSize(3);
+        Delivery redelivered = one(broker, "w2", LONG);
+        assertThat(redelivered.deliveryCount()).isEqualTo(2);
+        broker.startedAll(got);
+        for (Delivery d : got) {
+            TaskRecord r = rec(broker, d.message().id());
+            if (d.message().id().equals(redelivered.message().id())) {
+                assertThat(r.state()).as("a stale copy does not mark the redelivered task").isEqualTo(TaskState.RECEIVED);
+                assertThat(r.worker()).isEqualTo("w2");
+            } else {
+                assertThat(r.state()).isEqualTo(TaskState.STARTED);
+                assertThat(r.worker()).isEqualTo("w");
+            }
         }
-        broker.enqueueAll(batch);
-        List<Delivery> got = broker.reserve("w", DEFAULT, 4, LONG, WAIT);
-        assertThat(got).hasSize(4);
-        long later = System.currentTimeMillis() + 60_000;
-        List<Boolean> done = broker.settleAll(got, List.of(new Settlement.Success("1"),
-                new Settlement.Retry(later, "again"), new Settlement.Failure("no", true), new Settlement.Success("2")));
-        assertThat(done).containsExactly(true, true, true, true);
-        assertThat(rec(broker, got.get(1).message().id()).state()).isEqualTo(TaskState.RETRY);
-        assertThat(broker.settleAll(List.of(got.get(0), got.get(3)),
-                List.of(new Settlement.Success("x"), new Settlement.Success("y"))))
-                .as("settled twice: duplicates").containsExactly(false, false);
-        assertThat(broker.stats().duplicates()).isEqualTo(2);
-        assertThat(broker.stats().succeeded()).isEqualTo(2);
-        assertThatThrownBy(() -> broker.settleAll(got, List.of())).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("one settlement per delivery");
     }
 
     @Test

@@ -39,11 +39,11 @@ public final class SqliteThroughput {
         report("enqueueAll, batches of 500", runs, () -> enqueueBatched(n, 500));
         report("reserve 64 + settle one by one", runs, () -> drain(n, 64, false, false));
         report("reserve 64 + settleAll", runs, () -> drain(n, 64, true, false));
-        report("reserve 64 + started each + settleAll", runs, () -> drain(n, 64, true, true));
+        report("reserve 64 + startedAll + settleAll", runs, () -> drain(n, 64, true, true));
         report("end to end, 2 consumers on 1 instance, settleAll", runs, () -> endToEnd(n, 2, false, true, false));
         report("end to end, 2 consumers on 2 instances, settleAll", runs, () -> endToEnd(n, 2, true, true, false));
         report("end to end, 2 consumers on 2 instances, settle each", runs, () -> endToEnd(n, 2, true, false, false));
-        report("end to end, 2 on 2 instances, started each + settleAll", runs, () -> endToEnd(n, 2, true, true, true));
+        report("end to end, 2 on 2 instances, startedAll + settleAll", runs, () -> endToEnd(n, 2, true, true, true));
     }
 
     interface Scenario {
@@ -129,7 +129,7 @@ public final class SqliteThroughput {
 
     private static int settle(Broker b, List<Delivery> got, boolean batchSettle, boolean started) {
         if (started) {
-            got.forEach(b::started);
+            b.startedAll(got);
         }
         if (batchSettle) {
             List<Settlement> ok = new ArrayList<>(got.size());
