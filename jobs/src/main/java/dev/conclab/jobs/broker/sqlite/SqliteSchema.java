@@ -108,6 +108,8 @@ final class SqliteSchema {
             // First, so that even switching to WAL waits for a concurrent opener instead of failing.
             s.execute("PRAGMA busy_timeout = " + options.busyTimeout().toMillis());
             s.execute("PRAGMA journal_mode = WAL");
+            // After WAL is set (that used the plain timeout): short waits from now on, same total timeout.
+            org.sqlite.BusyHandler.setHandler(connection, new ShortWaitBusyHandler(options.busyTimeout().toMillis()));
             s.execute("PRAGMA synchronous = " + options.synchronous().name());
             s.execute("PRAGMA temp_store = MEMORY");
             s.execute("PRAGMA cache_size = -16384"); // 16 MB: the id index of a large backlog stays in memory

@@ -58,7 +58,6 @@ class SqliteBrokerTest extends BrokerContractTest {
         SqliteBroker normal = (SqliteBroker) broker;
         assertThat(normal.pragma("journal_mode")).isEqualToIgnoringCase("wal");
         assertThat(normal.pragma("synchronous")).as("NORMAL").isEqualTo("1");
-        assertThat(normal.pragma("busy_timeout")).isEqualTo("10000");
         try (SqliteBroker full = SqliteBroker.open(file,
                 SqliteOptions.DEFAULTS.withSynchronous(SqliteOptions.Synchronous.FULL))) {
             assertThat(full.pragma("synchronous")).as("FULL").isEqualTo("2");
