@@ -184,15 +184,6 @@ final class SqliteStore implements AutoCloseable {
         }
     }
 
-    boolean isClosed() {
-        lock.lock();
-        try {
-            return closed;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     @Override
     public void close() {
         lock.lock();

@@ -15,6 +15,9 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -81,6 +84,25 @@ class SqliteBrokerTest extends BrokerContractTest {
                 assertThat(r.state()).isEqualTo(TaskState.STARTED);
                 assertThat(r.worker()).isEqualTo("w");
             }
+        }
+    }
+
+    @Test
+    void aWriterWaitsForAnotherConnectionsWriteLockUpToTheBusyTimeout() throws Exception {
+        try (SqliteBroker impatient = SqliteBroker.open(file,
+                SqliteOptions.DEFAULTS.withBusyTimeout(Duration.ofMillis(300)));
+                Connection holder = DriverManager.getConnection("jdbc:sqlite:" + file);
+                Statement s = holder.createStatement()) {
+            s.execute("BEGIN IMMEDIATE"); // another process's writer, holding the lock
+            TaskMessage m = msg("blocked");
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> impatient.enqueue(m)).isInstanceOf(SqliteStoreException.class)
+                    .hasMessageContaining("enqueue");
+            long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(waitedMs).as("waited out the busy timeout").isGreaterThanOrEqualTo(290);
+            s.execute("ROLLBACK");
+            assertThat(impatient.record(m.id())).as("nothing of the failed enqueue is stored").isEmpty();
+            assertThat(impatient.enqueue(m)).as("works once the lock is free").isEqualTo(m.id());
         }
     }
 
