@@ -22,8 +22,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The embedded broker: a {@link Broker} on one SQLite file in WAL mode. Nothing to install; the queue, the records,
@@ -66,8 +64,7 @@ public final class SqliteBroker implements Broker {
 
     private final SqliteStore store;
     private final SqliteOptions options;
-    private final String receiptPrefix = Long.toHexString(ThreadLocalRandom.current().nextLong()) + "-";
-    private final AtomicLong receipts = new AtomicLong();
+    private final Receipts receipts = new Receipts();
 
     private SqliteBroker(SqliteStore store, SqliteOptions options) {
         this.store = store;
@@ -95,7 +92,7 @@ public final class SqliteBroker implements Broker {
     @Override
     public String enqueue(TaskMessage message) {
         validate(message);
-        return store.write("enqueue", tx -> enqueueIn(tx, message));
+        return store.write("enqueue", tx -> TaskRows.enqueue(tx, message));
     }
 
     /** All in one transaction: all are stored, or (on an error) none. */
@@ -109,20 +106,10 @@ public final class SqliteBroker implements Broker {
         return store.write("enqueueAll", tx -> {
             List<String> ids = new ArrayList<>(messages.size());
             for (TaskMessage m : messages) {
-                ids.add(enqueueIn(tx, m));
+                ids.add(TaskRows.enqueue(tx, m));
             }
             return ids;
         });
-    }
-
-    private static String enqueueIn(SqliteStore.Tx tx, TaskMessage m) throws SQLException {
-        long taskSeq = TaskRows.insertTask(tx, m);
-        if (taskSeq < 0) {
-            tx.count("duplicates", 1);
-            return TaskRows.holderOf(tx, m);
-        }
-        TaskRows.insertMessage(tx, taskSeq, m);
-        return m.id();
     }
 
     private static void validate(TaskMessage m) {
@@ -167,9 +154,9 @@ public final class SqliteBroker implements Broker {
             }
             long seen = signal.version();
             long now = System.currentTimeMillis();
-            long nextVisible = store.auto("reserve", tx -> nextVisible(tx, order));
+            long nextVisible = store.auto("reserve", tx -> Reservations.nextVisible(tx, order));
             if (nextVisible <= now) {
-                List<Delivery> got = store.write("reserve", tx -> reserveIn(tx, consumer, order, max,
+                List<Delivery> got = store.write("reserve", tx -> Reservations.reserve(tx, receipts, consumer, order, max,
                         visibility.toMillis()));
                 if (!got.isEmpty() || System.nanoTime() - deadline >= 0) {
                     return got;
@@ -188,82 +175,6 @@ public final class SqliteBroker implements Broker {
                 backoff = Math.min(MAX_POLL_MILLIS, backoff * 2);
             }
         }
-    }
-
-    /** The earliest visible_at among the queues' messages (Long.MAX_VALUE if none). */
-    private static long nextVisible(SqliteStore.Tx tx, List<String> queues) throws SQLException {
-        long next = Long.MAX_VALUE;
-        PreparedStatement ps = tx.ps("SELECT min(visible_at) FROM messages WHERE queue = ?");
-        for (String queue : queues) {
-            ps.setString(1, queue);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    long v = rs.getLong(1);
-                    if (!rs.wasNull()) {
-                        next = Math.min(next, v);
-                    }
-                }
-            }
-        }
-        return next;
-    }
-
-    /** A deliverable message row as read, before it is leased. */
-    private record Row(long seq, long taskSeq, String body, boolean lapsed, int lapses) {
-    }
-
-    private List<Delivery> reserveIn(SqliteStore.Tx tx, String consumer, List<String> queues, int max,
-            long visibilityMillis) throws SQLException {
-        long now = System.currentTimeMillis();
-        long visibleAgain = now + visibilityMillis;
-        List<Delivery> got = new ArrayList<>(Math.min(max, 64));
-        // INDEXED BY: walk the queue in delivery order and stop after `room` rows. Left to itself (no ANALYZE
-        // statistics) the planner picks the visible_at index and sorts every ready row of the queue per reserve.
-        PreparedStatement select = tx.ps("SELECT seq, task_seq, body, consumer, lapses FROM messages "
-                + "INDEXED BY messages_order WHERE queue = ? AND visible_at <= ? ORDER BY priority DESC, seq LIMIT ?");
-        PreparedStatement lease = tx.ps(
-                "UPDATE messages SET consumer = ?, receipt = ?, visible_at = ?, lapses = ? WHERE seq = ?");
-        PreparedStatement receive = tx.ps("UPDATE tasks SET state = 'RECEIVED', attempt = ?, "
-                + "deliveries = deliveries + 1, worker = ? WHERE seq = ?");
-        int redelivered = 0;
-        for (String queue : queues) {
-            int room = max - got.size();
-            if (room == 0) {
-                break;
-            }
-            List<Row> rows = new ArrayList<>();
-            select.setString(1, queue);
-            select.setLong(2, now);
-            select.setInt(3, room);
-            try (ResultSet rs = select.executeQuery()) {
-                while (rs.next()) {
-                    rows.add(new Row(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4) != null,
-                            rs.getInt(5)));
-                }
-            }
-            for (Row row : rows) {
-                int lapses = row.lapses() + (row.lapsed() ? 1 : 0);
-                String receipt = receiptPrefix + receipts.incrementAndGet();
-                lease.setString(1, consumer);
-                lease.setString(2, receipt);
-                lease.setLong(3, visibleAgain);
-                lease.setInt(4, lapses);
-                lease.setLong(5, row.seq());
-                lease.executeUpdate();
-                TaskMessage message = MessageCodec.decode(row.body());
-                receive.setInt(1, message.attempt());
-                receive.setString(2, consumer);
-                receive.setLong(3, row.taskSeq());
-                receive.executeUpdate();
-                if (row.lapsed()) {
-                    redelivered++;
-                }
-                got.add(new Delivery(message, consumer, receipt, lapses + 1));
-            }
-        }
-        tx.count("delivered", got.size());
-        tx.count("redelivered", redelivered);
-        return got;
     }
 
     // ------------------------------------------------------------------------------------------------ reservations
@@ -328,7 +239,7 @@ public final class SqliteBroker implements Broker {
     public boolean settle(Delivery delivery, Settlement settlement) {
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(settlement, "settlement");
-        return store.write("settle", tx -> settleIn(tx, delivery, settlement));
+        return store.write("settle", tx -> Settlements.settle(tx, delivery, settlement));
     }
 
     /**
@@ -353,90 +264,10 @@ public final class SqliteBroker implements Broker {
         return store.write("settleAll", tx -> {
             List<Boolean> done = new ArrayList<>(deliveries.size());
             for (int i = 0; i < deliveries.size(); i++) {
-                done.add(settleIn(tx, deliveries.get(i), settlements.get(i)));
+                done.add(Settlements.settle(tx, deliveries.get(i), settlements.get(i)));
             }
             return done;
         });
-    }
-
-    private static boolean settleIn(SqliteStore.Tx tx, Delivery d, Settlement s) throws SQLException {
-        String taskId = d.message().id();
-        TaskRows.TaskRef task = TaskRows.find(tx, taskId);
-        if (task == null) {
-            return false;
-        }
-        if (task.state().isFinal()) {
-            tx.count("duplicates", 1);
-            return false;
-        }
-        if (!task.hasMessage()) {
-            return false; // no message for a task without a final state: nothing this delivery can end
-        }
-        boolean current = d.receipt().equals(task.receipt());
-        long seq = task.seq();
-        long now = System.currentTimeMillis();
-        switch (s) {
-            case Settlement.Success(String result) -> {
-                TaskRows.deleteMessage(tx, task.messageSeq());
-                String chord = TaskRows.finish(tx, seq, TaskState.SUCCESS, result, null, now);
-                tx.count("succeeded", 1);
-                if (d.message().link() != null) {
-                    enqueueIn(tx, d.message().link());
-                }
-                if (chord != null) {
-                    Chords.memberSucceeded(tx, chord);
-                }
-            }
-            case Settlement.Failure(String error, boolean deadLetter) -> {
-                TaskRows.deleteMessage(tx, task.messageSeq());
-                String chord = TaskRows.finish(tx, seq, TaskState.FAILURE, null, error, now);
-                tx.count("failed", 1);
-                if (deadLetter) {
-                    PreparedStatement ps = tx.ps("INSERT INTO dead_letters(task_id, body, at) VALUES (?, ?, ?)");
-                    ps.setString(1, taskId);
-                    ps.setString(2, MessageCodec.encode(d.message()));
-                    ps.setLong(3, now);
-                    ps.executeUpdate();
-                }
-                if (chord != null) {
-                    Chords.memberFailed(tx, chord, taskId, error, now);
-                }
-            }
-            case Settlement.Revoked(String reason) -> {
-                TaskRows.deleteMessage(tx, task.messageSeq());
-                String chord = TaskRows.finish(tx, seq, TaskState.REVOKED, null, reason, now);
-                if (chord != null) {
-                    Chords.memberFailed(tx, chord, taskId, "revoked: " + reason, now);
-                }
-            }
-            case Settlement.Retry(long notBefore, String error) -> {
-                if (!current) {
-                    return false;
-                }
-                TaskMessage next = d.message().nextAttempt(notBefore);
-                PreparedStatement ps = tx.ps("UPDATE messages SET body = ?, not_before = ?, visible_at = ?, "
-                        + "consumer = NULL, receipt = NULL, lapses = 0 WHERE seq = ?");
-                ps.setString(1, MessageCodec.encode(next));
-                ps.setLong(2, notBefore);
-                ps.setLong(3, notBefore);
-                ps.setLong(4, task.messageSeq());
-                ps.executeUpdate();
-                TaskRows.setState(tx, seq, TaskState.RETRY, error);
-                tx.wake();
-            }
-            case Settlement.Release() -> {
-                if (!current) {
-                    return false;
-                }
-                PreparedStatement ps = tx.ps("UPDATE messages SET visible_at = not_before, consumer = NULL, "
-                        + "receipt = NULL WHERE seq = ?");
-                ps.setLong(1, task.messageSeq());
-                ps.executeUpdate();
-                TaskRows.setState(tx, seq, TaskState.PENDING, null);
-                tx.wake();
-            }
-        }
-        return true;
     }
 
     // ------------------------------------------------------------------------------------------------ chords

@@ -72,6 +72,20 @@ final class TaskRows {
         }
     }
 
+    /**
+     * Stores a new task and its message, or, if its id or idempotency key is taken, stores nothing, counts a
+     * duplicate and returns the id that holds it.
+     */
+    static String enqueue(SqliteStore.Tx tx, TaskMessage m) throws SQLException {
+        long taskSeq = insertTask(tx, m);
+        if (taskSeq < 0) {
+            tx.count("duplicates", 1);
+            return holderOf(tx, m);
+        }
+        insertMessage(tx, taskSeq, m);
+        return m.id();
+    }
+
     /** The id of the task that holds {@code m}'s idempotency key or id. */
     static String holderOf(SqliteStore.Tx tx, TaskMessage m) throws SQLException {
         if (m.idempotencyKey() != null) {
