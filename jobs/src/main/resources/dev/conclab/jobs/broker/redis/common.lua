@@ -52,28 +52,24 @@ end
 
 -- Puts a task's message where reserve finds it: the ETA set while its notBefore is in the future, else the stream
 -- of its queue and priority. The record remembers where (eid = the stream entry id, '' while in the ETA set).
+local known_queues, known_streams = {}, {} -- what this script call already registered or created
+
 local function place(id, queue, prio, nb, now)
-  redis.call('SADD', P .. 'queues', queue)
+  if not known_queues[queue] then
+    redis.call('SADD', P .. 'queues', queue)
+    known_queues[queue] = true
+  end
   local sk = skey(queue, prio)
   if tonumber(nb) > now then
     redis.call('ZADD', ekey(queue), nb, id)
     redis.call('HSET', rkey(id), 'eid', '', 'sk', sk)
   else
-    ensure_stream(sk)
+    if not known_streams[sk] then
+      ensure_stream(sk)
+      known_streams[sk] = true
+    end
     local eid = redis.call('XADD', sk, '*', 't', id)
     redis.call('HSET', rkey(id), 'eid', eid, 'sk', sk)
-  end
-end
-
--- Removes a task's message from wherever it waits or is reserved (a task that reached a final state), unless that
--- is the entry already dropped (done_eid).
-local function unqueue(id, done_eid)
-  local rk = rkey(id)
-  local f = redis.call('HMGET', rk, 'eid', 'sk', 'queue')
-  if f[1] and f[1] ~= '' then
-    if f[1] ~= done_eid then drop_entry(f[2], f[1]) end
-  elseif f[3] then
-    redis.call('ZREM', ekey(f[3]), id)
   end
 end
 
