@@ -2,18 +2,35 @@ package dev.conclab.jobs.broker.redis;
 
 import dev.conclab.jobs.broker.Broker;
 import dev.conclab.jobs.broker.BrokerContractTest;
+import dev.conclab.jobs.broker.Delivery;
+import dev.conclab.jobs.broker.Settlement;
+import dev.conclab.jobs.broker.TaskMessage;
+import dev.conclab.jobs.task.TaskState;
+import dev.conclab.toolkit.process.JvmLauncher;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The broker contract on Redis: one private redis-server for the class, a fresh key prefix per test (a fresh store),
- * and {@link #reopenBroker} a second broker instance, with its own connection pool, on the same prefix.
+ * and {@link #reopenBroker} a second broker instance, with its own connection pool, on the same prefix. Plus what is
+ * Redis's own: the pipelined {@code settleAll}, and a worker process killed (SIGKILL) mid-task.
  */
 class RedisBrokerTest extends BrokerContractTest {
 
     private static final AtomicInteger STORES = new AtomicInteger();
+    private static final List<String> DEFAULT = List.of(TaskMessage.DEFAULT_QUEUE);
     private static RedisServerFixture server;
     private String prefix;
 
@@ -38,5 +55,61 @@ class RedisBrokerTest extends BrokerContractTest {
     @Override
     protected Broker reopenBroker() {
         return RedisBroker.open(server.config(prefix));
+    }
+
+    @Test
+    void settleAllSettlesEachAsSettleWould() throws Exception {
+        List<TaskMessage> batch = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            batch.add(msg("t" + i));
+        }
+        broker.enqueueAll(batch);
+        List<Delivery> got = broker.reserve("w", DEFAULT, 4, LONG, WAIT);
+        assertThat(got).hasSize(4);
+        long later = System.currentTimeMillis() + 60_000;
+        List<Boolean> done = broker.settleAll(got, List.of(new Settlement.Success("1"),
+                new Settlement.Retry(later, "again"), new Settlement.Failure("no", true), new Settlement.Success("2")));
+        assertThat(done).containsExactly(true, true, true, true);
+        assertThat(rec(broker, got.get(1).message().id()).state()).isEqualTo(TaskState.RETRY);
+        assertThat(rec(broker, got.get(3).message().id()).resultJson()).isEqualTo("2");
+        assertThat(broker.settleAll(List.of(got.get(0), got.get(3)),
+                List.of(new Settlement.Success("x"), new Settlement.Success("y"))))
+                .as("settled twice: duplicates").containsExactly(false, false);
+        assertThat(broker.stats().duplicates()).isEqualTo(2);
+        assertThat(broker.stats().succeeded()).isEqualTo(2);
+        assertThat(broker.settleAll(List.of(), List.of())).isEmpty();
+        assertThatThrownBy(() -> broker.settleAll(got, List.of())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("one settlement per delivery");
+    }
+
+    @Test
+    void aMessageHeldByAKilledWorkerProcessIsRedeliveredWhenItsReservationLapses() throws Exception {
+        long visibility = 500;
+        TaskMessage m = msg("victim");
+        broker.enqueue(m);
+        Process child = JvmLauncher.ofCurrentJvm().withOptions("-Xmx96m")
+                .start(RedisChildWorker.class, String.valueOf(server.port()), prefix, String.valueOf(visibility));
+        try (BufferedReader out = new BufferedReader(
+                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            assertThat(out.readLine()).isEqualTo("ready");
+            assertThat(out.readLine()).isEqualTo("held " + m.id());
+            child.destroyForcibly();
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(rec(broker, m.id()).state()).isEqualTo(TaskState.STARTED);
+            long inFlightUntil = broker.stats().inFlight().getFirst().visibleAgainMillis();
+            Delivery again = broker.reserve("survivor", DEFAULT, 1, LONG, WAIT).getFirst();
+            long at = System.currentTimeMillis();
+            assertThat(again.message()).isEqualTo(m);
+            assertThat(again.deliveryCount()).isEqualTo(2);
+            assertThat(at).as("not before the dead reservation lapsed").isGreaterThanOrEqualTo(inFlightUntil);
+            assertThat(at - inFlightUntil).as("soon after it lapsed (within one visibility)")
+                    .isLessThanOrEqualTo(visibility);
+            assertThat(broker.settle(again, new Settlement.Success("1"))).isTrue();
+            assertThat(broker.stats().redelivered()).isEqualTo(1);
+            assertThat(rec(broker, m.id()).worker()).isEqualTo("survivor");
+        } finally {
+            child.destroyForcibly();
+            child.waitFor(30, TimeUnit.SECONDS);
+        }
     }
 }
