@@ -301,6 +301,26 @@ public final class RedisBroker implements Broker {
                 List.of(config.prefix(), delivery.message().id(), delivery.consumer())));
     }
 
+    /** The starts pipelined: one round trip for the batch. */
+    @Override
+    public void startedAll(List<Delivery> deliveries) {
+        Objects.requireNonNull(deliveries, "deliveries");
+        deliveries.forEach(d -> Objects.requireNonNull(d, "a delivery in the batch is null"));
+        if (deliveries.size() <= 1) {
+            deliveries.forEach(this::started);
+            return;
+        }
+        withJedis(jedis -> {
+            scripts.started.ensureLoaded(jedis);
+            Pipeline p = jedis.pipelined();
+            for (Delivery d : deliveries) {
+                scripts.started.eval(p, List.of(config.prefix(), d.message().id(), d.consumer()));
+            }
+            p.sync();
+            return null;
+        });
+    }
+
     @Override
     public boolean settle(Delivery delivery, Settlement settlement) {
         Objects.requireNonNull(delivery, "delivery");

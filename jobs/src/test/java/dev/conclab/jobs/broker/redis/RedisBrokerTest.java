@@ -83,6 +83,18 @@ class RedisBrokerTest extends BrokerContractTest {
     }
 
     @Test
+    void startedAllMarksEachStarted() throws Exception {
+        broker.enqueueAll(List.of(msg("a"), msg("b"), msg("c")));
+        List<Delivery> got = broker.reserve("w", DEFAULT, 3, LONG, WAIT);
+        assertThat(got).hasSize(3);
+        assertThat(broker.revoke(got.get(2).message().id(), "stop")).isTrue();
+        broker.startedAll(got);
+        assertThat(broker.records(got.stream().map(d -> d.message().id()).toList()))
+                .extracting(r -> r.state()).containsExactly(TaskState.STARTED, TaskState.STARTED, TaskState.REVOKED);
+        broker.startedAll(List.of());
+    }
+
+    @Test
     void aMessageHeldByAKilledWorkerProcessIsRedeliveredWhenItsReservationLapses() throws Exception {
         long visibility = 500;
         TaskMessage m = msg("victim");
