@@ -82,6 +82,7 @@ public final class RedisBroker implements Broker {
 
     /** The longest single blocking read; a waiting reserve re-checks lapsed reservations at least this often. */
     static final int MAX_BLOCK_MILLIS = 500;
+    /** Messages, starts or settlements per script call in the batch methods. */
     private static final int ENQUEUE_CHUNK = 500;
     private final RedisBrokerConfig config;
     private final JedisPool pool;
@@ -301,37 +302,33 @@ public final class RedisBroker implements Broker {
                 List.of(config.prefix(), delivery.message().id(), delivery.consumer())));
     }
 
-    /** The starts pipelined: one round trip for the batch. */
+    /** One script for the batch (up to {@value #ENQUEUE_CHUNK} per script): one round trip. */
     @Override
     public void startedAll(List<Delivery> deliveries) {
         Objects.requireNonNull(deliveries, "deliveries");
         deliveries.forEach(d -> Objects.requireNonNull(d, "a delivery in the batch is null"));
-        if (deliveries.size() <= 1) {
-            deliveries.forEach(this::started);
-            return;
-        }
-        withJedis(jedis -> {
-            scripts.started.ensureLoaded(jedis);
-            Pipeline p = jedis.pipelined();
-            for (Delivery d : deliveries) {
-                scripts.started.eval(p, List.of(config.prefix(), d.message().id(), d.consumer()));
+        for (int from = 0; from < deliveries.size(); from += ENQUEUE_CHUNK) {
+            List<Delivery> chunk = deliveries.subList(from, Math.min(deliveries.size(), from + ENQUEUE_CHUNK));
+            List<String> args = new ArrayList<>(1 + 2 * chunk.size());
+            args.add(config.prefix());
+            for (Delivery d : chunk) {
+                args.add(d.message().id());
+                args.add(d.consumer());
             }
-            p.sync();
-            return null;
-        });
+            withJedis(jedis -> scripts.started.eval(jedis, args));
+        }
     }
 
     @Override
     public boolean settle(Delivery delivery, Settlement settlement) {
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(settlement, "settlement");
-        List<String> args = settleArgs(delivery, settlement);
-        return 1L == (Long) withJedis(jedis -> scripts.settle.eval(jedis, args));
+        return settleAll(List.of(delivery), List.of(settlement)).getFirst();
     }
 
     /**
-     * The settlements pipelined: one round trip for the batch, each settlement still its own atomic script, run in
-     * the order given.
+     * One script per chunk of {@value #ENQUEUE_CHUNK} settlements, run in the order given: each settlement keeps its
+     * own guarantees, and the chunk is applied atomically as a whole.
      */
     @Override
     public List<Boolean> settleAll(List<Delivery> deliveries, List<Settlement> settlements) {
@@ -341,24 +338,24 @@ public final class RedisBroker implements Broker {
             throw new IllegalArgumentException("one settlement per delivery: " + deliveries.size()
                     + " deliveries, " + settlements.size() + " settlements");
         }
-        if (deliveries.isEmpty()) {
-            return List.of();
+        List<Boolean> done = new ArrayList<>(deliveries.size());
+        for (int from = 0; from < deliveries.size(); from += ENQUEUE_CHUNK) {
+            int to = Math.min(deliveries.size(), from + ENQUEUE_CHUNK);
+            List<String> args = new ArrayList<>(2 + (to - from) * 12);
+            args.add(config.prefix());
+            args.add(Integer.toString(to - from));
+            for (int i = from; i < to; i++) {
+                List<String> one = settleArgs(
+                        Objects.requireNonNull(deliveries.get(i), "a delivery in the batch is null"),
+                        Objects.requireNonNull(settlements.get(i), "a settlement in the batch is null"));
+                args.add(Integer.toString(one.size()));
+                args.addAll(one);
+            }
+            for (Object r : (List<?>) withJedis(jedis -> scripts.settle.eval(jedis, args))) {
+                done.add(1L == (Long) r);
+            }
         }
-        List<List<String>> calls = new ArrayList<>(deliveries.size());
-        for (int i = 0; i < deliveries.size(); i++) {
-            calls.add(settleArgs(Objects.requireNonNull(deliveries.get(i), "a delivery in the batch is null"),
-                    Objects.requireNonNull(settlements.get(i), "a settlement in the batch is null")));
-        }
-        if (calls.size() == 1) {
-            return List.of(1L == (Long) withJedis(jedis -> scripts.settle.eval(jedis, calls.getFirst())));
-        }
-        return withJedis(jedis -> {
-            scripts.settle.ensureLoaded(jedis);
-            Pipeline p = jedis.pipelined();
-            List<Response<Object>> rs = calls.stream().map(a -> scripts.settle.eval(p, a)).toList();
-            p.sync();
-            return rs.stream().map(r -> 1L == (Long) r.get()).toList();
-        });
+        return done;
     }
 
     private List<String> settleArgs(Delivery delivery, Settlement settlement) {
@@ -389,8 +386,7 @@ public final class RedisBroker implements Broker {
             }
             case Settlement.Release ignored -> kind = "L";
         }
-        List<String> args = new ArrayList<>(10 + TaskMessageJson.SPEC);
-        args.add(config.prefix());
+        List<String> args = new ArrayList<>(9 + TaskMessageJson.SPEC);
         args.add(m.id());
         args.add(kind);
         args.add(delivery.receipt());

@@ -89,6 +89,7 @@ if n > 0 then
   end
   count('delivered', delivered)
   if redelivered > 0 then count('redelivered', redelivered) end
+  flush_counts()
   return out
 end
 

@@ -1,6 +1,13 @@
--- ARGV: prefix, task id, consumer. Returns 1 if the record moved to STARTED.
-local rk = rkey(ARGV[2])
-local st = redis.call('HGET', rk, 'state')
-if not st or FINAL[st] then return 0 end
-redis.call('HSET', rk, 'state', 'STARTED', 'started', now_ms(), 'worker', ARGV[3])
-return 1
+-- ARGV: prefix, then (task id, consumer) pairs. Marks each task STARTED unless it is final (revoked meanwhile).
+-- Returns how many were marked.
+local now = now_ms()
+local marked = 0
+for i = 2, #ARGV - 1, 2 do
+  local rk = rkey(ARGV[i])
+  local st = redis.call('HGET', rk, 'state')
+  if st and not FINAL[st] then
+    redis.call('HSET', rk, 'state', 'STARTED', 'started', now, 'worker', ARGV[i + 1])
+    marked = marked + 1
+  end
+end
+return marked

@@ -96,7 +96,7 @@ class RedisBrokerTest extends BrokerContractTest {
 
     @Test
     void aMessageHeldByAKilledWorkerProcessIsRedeliveredWhenItsReservationLapses() throws Exception {
-        long visibility = 500;
+        long visibility = 1000;
         TaskMessage m = msg("victim");
         broker.enqueue(m);
         Process child = JvmLauncher.ofCurrentJvm().withOptions("-Xmx96m")
