@@ -66,8 +66,16 @@ import java.util.function.Function;
  * {@code XDEL}), retry, chain link and chord count-down (with its callback) happen together or not at all. Times
  * come from the server's clock ({@code TIME}), the one clock all machines share.
  *
- * <p><b>Durability</b> is the server's: with {@code appendonly yes} and {@code appendfsync always} an acknowledged
- * enqueue survives a crash of the server; with the default {@code everysec}, up to a second may be lost.
+ * <p><b>Batches.</b> {@link #enqueueAll}, {@link #startedAll} and {@link #settleAll} send one script per chunk of
+ * {@value #ENQUEUE_CHUNK} (a chunk is applied atomically as a whole, each item as its single-call method would), so
+ * a batch costs one round trip and one script call on the server instead of one each: that is what lets two workers
+ * pass 15,000 no-op tasks per second through one server.
+ *
+ * <p><b>Durability</b> is the server's. With {@code appendonly yes} and {@code appendfsync always} an acknowledged
+ * enqueue or settlement survives a crash of the server (the restart test kills it with SIGKILL); with
+ * {@code appendfsync everysec} up to about a second of writes may be lost; with Redis's default (no append-only file,
+ * periodic snapshots) minutes may be. Records, idempotency keys and dead letters are kept until deleted by hand: no
+ * expiry yet.
  *
  * <p><b>Failures.</b> {@code reserve} survives an outage of the server: connection errors are retried with a
  * capped back-off until its wait ends (then it returns an empty list), so a worker outlives a broker restart. Every
@@ -120,6 +128,7 @@ public final class RedisBroker implements Broker {
         return open(RedisBrokerConfig.fromUrl(url));
     }
 
+    /** Where this broker keeps its data. */
     public RedisBrokerConfig config() {
         return config;
     }
