@@ -75,8 +75,8 @@ public interface Broker extends AutoCloseable {
     void started(Delivery delivery);
 
     /**
-     * {@link #started} for many deliveries, in the order given; a store may commit them as one transaction. Workers
-     * record the starts of tasks that began together in one call.
+     * {@link #started} for many deliveries at once (a worker starting a prefetched batch), each exactly as
+     * {@code started} would; a store may do it in one round trip or transaction.
      */
     default void startedAll(List<Delivery> deliveries) {
         for (Delivery delivery : deliveries) {

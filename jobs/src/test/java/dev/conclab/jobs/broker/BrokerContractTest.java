@@ -425,6 +425,43 @@ public abstract class BrokerContractTest {
         assertThat(broker.reserve("w3", DEFAULT, 1, LONG, Duration.ZERO)).as("still held by w2").isEmpty();
     }
 
+    @Test
+    void settleAllSettlesEachAsSettleWould() throws Exception {
+        List<TaskMessage> batch = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            batch.add(msg("t" + i));
+        }
+        broker.enqueueAll(batch);
+        List<Delivery> got = broker.reserve("w", DEFAULT, 4, LONG, WAIT);
+        assertThat(got).hasSize(4);
+        long later = System.currentTimeMillis() + 60_000;
+        List<Boolean> done = broker.settleAll(got, List.of(new Success("1"),
+                new Retry(later, "again"), new Failure("no", true), new Success("2")));
+        assertThat(done).containsExactly(true, true, true, true);
+        assertThat(rec(broker, got.get(1).message().id()).state()).isEqualTo(TaskState.RETRY);
+        assertThat(broker.settleAll(List.of(got.get(0), got.get(3)),
+                List.of(new Success("x"), new Success("y"))))
+                .as("settled twice: duplicates").containsExactly(false, false);
+        assertThat(broker.stats().duplicates()).isEqualTo(2);
+        assertThat(broker.stats().succeeded()).isEqualTo(2);
+        assertThatThrownBy(() -> broker.settleAll(got, List.of())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("one settlement per delivery");
+    }
+
+    @Test
+    void startedAllMarksEachDeliveryStarted() throws Exception {
+        broker.enqueueAll(List.of(msg("a"), msg("b"), msg("c")));
+        List<Delivery> got = broker.reserve("w", DEFAULT, 3, LONG, WAIT);
+        assertThat(got).hasSize(3);
+        broker.startedAll(got);
+        for (Delivery d : got) {
+            TaskRecord r = rec(broker, d.message().id());
+            assertThat(r.state()).isEqualTo(TaskState.STARTED);
+            assertThat(r.worker()).isEqualTo("w");
+            assertThat(r.startedMillis()).isPositive();
+        }
+    }
+
     // ---------------------------------------------------------------- revoke
 
     @Test

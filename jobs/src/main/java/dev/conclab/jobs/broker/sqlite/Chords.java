@@ -27,7 +27,7 @@ final class Chords {
                 throw new IllegalArgumentException("chord " + chordId + " is already open");
             }
         }
-        if (!TaskRows.insertTask(tx, callback)) {
+        if (TaskRows.insertTask(tx, callback) < 0) {
             throw new IllegalArgumentException("the chord callback's id " + callback.id()
                     + " (or its idempotency key) is already taken");
         }
@@ -73,8 +73,9 @@ final class Chords {
         if (callback != null) {
             TaskMessage message = MessageCodec.decode(callback);
             // The callback may have been revoked while the chord ran: then it stays revoked.
-            if (TaskRows.state(tx, message.id()) == TaskState.PENDING) {
-                TaskRows.insertMessage(tx, message);
+            TaskRows.TaskRef ref = TaskRows.find(tx, message.id());
+            if (ref != null && ref.state() == TaskState.PENDING && !ref.hasMessage()) {
+                TaskRows.insertMessage(tx, ref.seq(), message);
             }
         }
     }
@@ -91,9 +92,12 @@ final class Chords {
             }
         }
         if (callbackId != null) {
-            TaskState state = TaskRows.state(tx, callbackId);
-            if (state != null && !state.isFinal()) {
-                TaskRows.finish(tx, callbackId, TaskState.FAILURE, null,
+            TaskRows.TaskRef ref = TaskRows.find(tx, callbackId);
+            if (ref != null && !ref.state().isFinal()) {
+                if (ref.hasMessage()) {
+                    TaskRows.deleteMessage(tx, ref.messageSeq());
+                }
+                TaskRows.finish(tx, ref.seq(), TaskState.FAILURE, null,
                         "chord " + chordId + " failed: member " + memberId + ": " + error, now);
                 tx.count("failed", 1);
             }

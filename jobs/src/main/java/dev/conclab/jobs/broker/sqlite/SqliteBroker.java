@@ -52,7 +52,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p><b>Thread safety.</b> Safe for use by any number of threads. Each instance has one connection, used by one
  * transaction at a time; several threads of one instance therefore take turns (SQLite admits one writer per file
  * anyway), and the fast paths are batched: {@link #enqueueAll} and a {@code reserve} of up to {@code max} messages
- * are one transaction each, as is {@link #settleAll}.
+ * are one transaction each, as are {@link #startedAll} and {@link #settleAll}.
  *
  * <p><b>Beyond the contract.</b> An enqueue whose task id is already known stores nothing and counts a duplicate,
  * like a repeated idempotency key (a client resubmitting after a lost reply gets its first task back). A
@@ -116,11 +116,12 @@ public final class SqliteBroker implements Broker {
     }
 
     private static String enqueueIn(SqliteStore.Tx tx, TaskMessage m) throws SQLException {
-        if (!TaskRows.insertTask(tx, m)) {
+        long taskSeq = TaskRows.insertTask(tx, m);
+        if (taskSeq < 0) {
             tx.count("duplicates", 1);
             return TaskRows.holderOf(tx, m);
         }
-        TaskRows.insertMessage(tx, m);
+        TaskRows.insertMessage(tx, taskSeq, m);
         return m.id();
     }
 
@@ -208,7 +209,7 @@ public final class SqliteBroker implements Broker {
     }
 
     /** A deliverable message row as read, before it is leased. */
-    private record Row(long seq, String taskId, String body, boolean lapsed, int lapses) {
+    private record Row(long seq, long taskSeq, String body, boolean lapsed, int lapses) {
     }
 
     private List<Delivery> reserveIn(SqliteStore.Tx tx, String consumer, List<String> queues, int max,
@@ -216,12 +217,14 @@ public final class SqliteBroker implements Broker {
         long now = System.currentTimeMillis();
         long visibleAgain = now + visibilityMillis;
         List<Delivery> got = new ArrayList<>(Math.min(max, 64));
-        PreparedStatement select = tx.ps("SELECT seq, task_id, body, consumer, lapses FROM messages "
-                + "WHERE queue = ? AND visible_at <= ? ORDER BY priority DESC, seq LIMIT ?");
+        // INDEXED BY: walk the queue in delivery order and stop after `room` rows. Left to itself (no ANALYZE
+        // statistics) the planner picks the visible_at index and sorts every ready row of the queue per reserve.
+        PreparedStatement select = tx.ps("SELECT seq, task_seq, body, consumer, lapses FROM messages "
+                + "INDEXED BY messages_order WHERE queue = ? AND visible_at <= ? ORDER BY priority DESC, seq LIMIT ?");
         PreparedStatement lease = tx.ps(
                 "UPDATE messages SET consumer = ?, receipt = ?, visible_at = ?, lapses = ? WHERE seq = ?");
         PreparedStatement receive = tx.ps("UPDATE tasks SET state = 'RECEIVED', attempt = ?, "
-                + "deliveries = deliveries + 1, worker = ? WHERE id = ?");
+                + "deliveries = deliveries + 1, worker = ? WHERE seq = ?");
         int redelivered = 0;
         for (String queue : queues) {
             int room = max - got.size();
@@ -234,7 +237,7 @@ public final class SqliteBroker implements Broker {
             select.setInt(3, room);
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
-                    rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4) != null,
+                    rows.add(new Row(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4) != null,
                             rs.getInt(5)));
                 }
             }
@@ -250,7 +253,7 @@ public final class SqliteBroker implements Broker {
                 TaskMessage message = MessageCodec.decode(row.body());
                 receive.setInt(1, message.attempt());
                 receive.setString(2, consumer);
-                receive.setString(3, row.taskId());
+                receive.setLong(3, row.taskSeq());
                 receive.executeUpdate();
                 if (row.lapsed()) {
                     redelivered++;
@@ -274,7 +277,8 @@ public final class SqliteBroker implements Broker {
         }
         long until = System.currentTimeMillis() + visibility.toMillis();
         return store.auto("extend", tx -> {
-            PreparedStatement ps = tx.ps("UPDATE messages SET visible_at = ? WHERE task_id = ? AND receipt = ?");
+            PreparedStatement ps = tx.ps("UPDATE messages SET visible_at = ? "
+                    + "WHERE task_seq = (SELECT seq FROM tasks WHERE id = ?) AND receipt = ?");
             ps.setLong(1, until);
             ps.setString(2, delivery.message().id());
             ps.setString(3, delivery.receipt());
@@ -282,21 +286,40 @@ public final class SqliteBroker implements Broker {
         });
     }
 
+    /** Only while the delivery's reservation is current: a stale copy does not overwrite the running one. */
     @Override
     public void started(Delivery delivery) {
         Objects.requireNonNull(delivery, "delivery");
         long now = System.currentTimeMillis();
-        store.auto("started", tx -> {
-            PreparedStatement ps = tx.ps("UPDATE tasks SET state = 'STARTED', started = ?, worker = ? "
-                    + "WHERE id = ? AND state IN ('RECEIVED', 'STARTED') "
-                    + "AND EXISTS (SELECT 1 FROM messages WHERE task_id = ? AND receipt = ?)");
-            ps.setLong(1, now);
-            ps.setString(2, delivery.consumer());
-            ps.setString(3, delivery.message().id());
-            ps.setString(4, delivery.message().id());
-            ps.setString(5, delivery.receipt());
-            return ps.executeUpdate();
+        store.auto("started", tx -> startedIn(tx, delivery, now));
+    }
+
+    /** One transaction for the batch. */
+    @Override
+    public void startedAll(List<Delivery> deliveries) {
+        Objects.requireNonNull(deliveries, "deliveries");
+        deliveries.forEach(d -> Objects.requireNonNull(d, "a delivery"));
+        if (deliveries.isEmpty()) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        store.write("startedAll", tx -> {
+            for (Delivery d : deliveries) {
+                startedIn(tx, d, now);
+            }
+            return null;
         });
+    }
+
+    private static int startedIn(SqliteStore.Tx tx, Delivery delivery, long now) throws SQLException {
+        PreparedStatement ps = tx.ps("UPDATE tasks SET state = 'STARTED', started = ?, worker = ? "
+                + "WHERE id = ? AND state IN ('RECEIVED', 'STARTED') "
+                + "AND EXISTS (SELECT 1 FROM messages m WHERE m.task_seq = tasks.seq AND m.receipt = ?)");
+        ps.setLong(1, now);
+        ps.setString(2, delivery.consumer());
+        ps.setString(3, delivery.message().id());
+        ps.setString(4, delivery.receipt());
+        return ps.executeUpdate();
     }
 
     // ------------------------------------------------------------------------------------------------ settle
@@ -338,24 +361,24 @@ public final class SqliteBroker implements Broker {
 
     private static boolean settleIn(SqliteStore.Tx tx, Delivery d, Settlement s) throws SQLException {
         String taskId = d.message().id();
-        TaskState state = TaskRows.state(tx, taskId);
-        if (state == null) {
+        TaskRows.TaskRef task = TaskRows.find(tx, taskId);
+        if (task == null) {
             return false;
         }
-        if (state.isFinal()) {
+        if (task.state().isFinal()) {
             tx.count("duplicates", 1);
             return false;
         }
-        String receipt = TaskRows.receipt(tx, taskId);
-        if (receipt == null) {
+        if (!task.hasMessage()) {
             return false; // no message for a task without a final state: nothing this delivery can end
         }
-        boolean current = receipt.equals(d.receipt());
+        boolean current = d.receipt().equals(task.receipt());
+        long seq = task.seq();
         long now = System.currentTimeMillis();
         switch (s) {
             case Settlement.Success(String result) -> {
-                TaskRows.deleteMessage(tx, taskId);
-                String chord = TaskRows.finish(tx, taskId, TaskState.SUCCESS, result, null, now);
+                TaskRows.deleteMessage(tx, task.messageSeq());
+                String chord = TaskRows.finish(tx, seq, TaskState.SUCCESS, result, null, now);
                 tx.count("succeeded", 1);
                 if (d.message().link() != null) {
                     enqueueIn(tx, d.message().link());
@@ -365,8 +388,8 @@ public final class SqliteBroker implements Broker {
                 }
             }
             case Settlement.Failure(String error, boolean deadLetter) -> {
-                TaskRows.deleteMessage(tx, taskId);
-                String chord = TaskRows.finish(tx, taskId, TaskState.FAILURE, null, error, now);
+                TaskRows.deleteMessage(tx, task.messageSeq());
+                String chord = TaskRows.finish(tx, seq, TaskState.FAILURE, null, error, now);
                 tx.count("failed", 1);
                 if (deadLetter) {
                     PreparedStatement ps = tx.ps("INSERT INTO dead_letters(task_id, body, at) VALUES (?, ?, ?)");
@@ -380,8 +403,8 @@ public final class SqliteBroker implements Broker {
                 }
             }
             case Settlement.Revoked(String reason) -> {
-                TaskRows.deleteMessage(tx, taskId);
-                String chord = TaskRows.finish(tx, taskId, TaskState.REVOKED, null, reason, now);
+                TaskRows.deleteMessage(tx, task.messageSeq());
+                String chord = TaskRows.finish(tx, seq, TaskState.REVOKED, null, reason, now);
                 if (chord != null) {
                     Chords.memberFailed(tx, chord, taskId, "revoked: " + reason, now);
                 }
@@ -392,13 +415,13 @@ public final class SqliteBroker implements Broker {
                 }
                 TaskMessage next = d.message().nextAttempt(notBefore);
                 PreparedStatement ps = tx.ps("UPDATE messages SET body = ?, not_before = ?, visible_at = ?, "
-                        + "consumer = NULL, receipt = NULL, lapses = 0 WHERE task_id = ?");
+                        + "consumer = NULL, receipt = NULL, lapses = 0 WHERE seq = ?");
                 ps.setString(1, MessageCodec.encode(next));
                 ps.setLong(2, notBefore);
                 ps.setLong(3, notBefore);
-                ps.setString(4, taskId);
+                ps.setLong(4, task.messageSeq());
                 ps.executeUpdate();
-                TaskRows.setState(tx, taskId, TaskState.RETRY, error);
+                TaskRows.setState(tx, seq, TaskState.RETRY, error);
                 tx.wake();
             }
             case Settlement.Release() -> {
@@ -406,10 +429,10 @@ public final class SqliteBroker implements Broker {
                     return false;
                 }
                 PreparedStatement ps = tx.ps("UPDATE messages SET visible_at = not_before, consumer = NULL, "
-                        + "receipt = NULL WHERE task_id = ?");
-                ps.setString(1, taskId);
+                        + "receipt = NULL WHERE seq = ?");
+                ps.setLong(1, task.messageSeq());
                 ps.executeUpdate();
-                TaskRows.setState(tx, taskId, TaskState.PENDING, null);
+                TaskRows.setState(tx, seq, TaskState.PENDING, null);
                 tx.wake();
             }
         }
@@ -476,13 +499,15 @@ public final class SqliteBroker implements Broker {
         Objects.requireNonNull(taskId, "taskId");
         Objects.requireNonNull(reason, "reason");
         return store.write("revoke", tx -> {
-            TaskState state = TaskRows.state(tx, taskId);
-            if (state == null || state.isFinal()) {
+            TaskRows.TaskRef task = TaskRows.find(tx, taskId);
+            if (task == null || task.state().isFinal()) {
                 return false;
             }
             long now = System.currentTimeMillis();
-            TaskRows.deleteMessage(tx, taskId);
-            String chord = TaskRows.finish(tx, taskId, TaskState.REVOKED, null, reason, now);
+            if (task.hasMessage()) {
+                TaskRows.deleteMessage(tx, task.messageSeq());
+            }
+            String chord = TaskRows.finish(tx, task.seq(), TaskState.REVOKED, null, reason, now);
             if (chord != null) {
                 Chords.memberFailed(tx, chord, taskId, "revoked: " + reason, now);
             }
@@ -552,23 +577,26 @@ public final class SqliteBroker implements Broker {
     public long purge(String queue) {
         Objects.requireNonNull(queue, "queue");
         return store.write("purge", tx -> {
-            PreparedStatement select = tx.ps("SELECT task_id FROM messages WHERE queue = ? AND consumer IS NULL");
+            PreparedStatement select = tx.ps(
+                    "SELECT seq, task_seq, task_id FROM messages WHERE queue = ? AND consumer IS NULL");
             select.setString(1, queue);
-            List<String> ids = new ArrayList<>();
+            record Queued(long seq, long taskSeq, String taskId) {
+            }
+            List<Queued> queued = new ArrayList<>();
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
-                    ids.add(rs.getString(1));
+                    queued.add(new Queued(rs.getLong(1), rs.getLong(2), rs.getString(3)));
                 }
             }
             long now = System.currentTimeMillis();
-            for (String id : ids) {
-                TaskRows.deleteMessage(tx, id);
-                String chord = TaskRows.finish(tx, id, TaskState.REVOKED, null, "purged", now);
+            for (Queued q : queued) {
+                TaskRows.deleteMessage(tx, q.seq());
+                String chord = TaskRows.finish(tx, q.taskSeq(), TaskState.REVOKED, null, "purged", now);
                 if (chord != null) {
-                    Chords.memberFailed(tx, chord, id, "purged", now);
+                    Chords.memberFailed(tx, chord, q.taskId(), "purged", now);
                 }
             }
-            return (long) ids.size();
+            return (long) queued.size();
         });
     }
 
@@ -585,7 +613,7 @@ public final class SqliteBroker implements Broker {
             }
             List<BrokerStats.InFlight> inFlight = new ArrayList<>();
             try (ResultSet rs = tx.ps("SELECT m.task_id, t.name, m.consumer, m.visible_at FROM messages m "
-                    + "JOIN tasks t ON t.id = m.task_id WHERE m.consumer IS NOT NULL ORDER BY m.visible_at")
+                    + "JOIN tasks t ON t.seq = m.task_seq WHERE m.consumer IS NOT NULL ORDER BY m.visible_at")
                     .executeQuery()) {
                 while (rs.next()) {
                     inFlight.add(new BrokerStats.InFlight(rs.getString(1), rs.getString(2), rs.getString(3),

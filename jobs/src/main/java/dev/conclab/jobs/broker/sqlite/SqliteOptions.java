@@ -43,10 +43,12 @@ public record SqliteOptions(Synchronous synchronous, Duration busyTimeout) {
         }
     }
 
+    /** These options with another synchronous level. */
     public SqliteOptions withSynchronous(Synchronous level) {
         return new SqliteOptions(level, busyTimeout);
     }
 
+    /** These options with another busy timeout. */
     public SqliteOptions withBusyTimeout(Duration timeout) {
         return new SqliteOptions(synchronous, timeout);
     }

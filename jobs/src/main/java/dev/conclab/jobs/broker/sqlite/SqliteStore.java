@@ -134,7 +134,7 @@ final class SqliteStore implements AutoCloseable {
         try {
             ensureOpen();
             Tx tx = new Tx();
-            plain.execute(begin);
+            statement(begin).execute();
             try {
                 result = work.run(tx);
                 for (Map.Entry<String, Long> delta : tx.deltas.entrySet()) {
@@ -143,7 +143,7 @@ final class SqliteStore implements AutoCloseable {
                     add.setString(2, delta.getKey());
                     add.executeUpdate();
                 }
-                plain.execute("COMMIT");
+                statement("COMMIT").execute();
             } catch (SQLException | RuntimeException | Error e) {
                 rollback(e);
                 throw e;
@@ -181,15 +181,6 @@ final class SqliteStore implements AutoCloseable {
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("the broker on " + description + " is closed");
-        }
-    }
-
-    boolean isClosed() {
-        lock.lock();
-        try {
-            return closed;
-        } finally {
-            lock.unlock();
         }
     }
 

@@ -10,21 +10,56 @@ import java.sql.Types;
 import java.util.Optional;
 
 /**
- * The {@code tasks} and {@code messages} rows of one task: inserting them, moving the task's state, reading its
- * record. Every method runs inside the caller's transaction.
+ * The {@code tasks} and {@code messages} rows of one task: inserting them, finding them, moving the task's state,
+ * reading its record. A task id is looked up once ({@link #find}); after that rows are addressed by their sequence
+ * numbers. Every method runs inside the caller's transaction.
  */
 final class TaskRows {
     static final String RECORD_COLUMNS =
             "t.id, t.name, t.state, t.args, t.result, t.error, t.attempt, t.deliveries, t.worker, t.submitted, "
                     + "t.started, t.finished";
 
+    /** No message row. */
+    static final long NO_MESSAGE = -1;
+
+    /**
+     * A task's row as a settlement sees it.
+     *
+     * @param seq         the task's row
+     * @param state       its state
+     * @param messageSeq  its message's row, or {@link #NO_MESSAGE}
+     * @param receipt     the receipt of the message's reservation, or null (queued, or no message)
+     */
+    record TaskRef(long seq, TaskState state, long messageSeq, String receipt) {
+        boolean hasMessage() {
+            return messageSeq != NO_MESSAGE;
+        }
+    }
+
     private TaskRows() {
     }
 
-    /** Inserts the task's record in state PENDING; false if its id or idempotency key is already taken. */
-    static boolean insertTask(SqliteStore.Tx tx, TaskMessage m) throws SQLException {
+    /** The task with this id and its message, or null if the id is unknown. */
+    static TaskRef find(SqliteStore.Tx tx, String taskId) throws SQLException {
+        PreparedStatement ps = tx.ps("SELECT t.seq, t.state, m.seq, m.receipt FROM tasks t "
+                + "LEFT JOIN messages m ON m.task_seq = t.seq WHERE t.id = ?");
+        ps.setString(1, taskId);
+        try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                return null;
+            }
+            long messageSeq = rs.getLong(3);
+            if (rs.wasNull()) {
+                messageSeq = NO_MESSAGE;
+            }
+            return new TaskRef(rs.getLong(1), TaskState.valueOf(rs.getString(2)), messageSeq, rs.getString(4));
+        }
+    }
+
+    /** Inserts the task's record in state PENDING; returns its row, or -1 if its id or key is already taken. */
+    static long insertTask(SqliteStore.Tx tx, TaskMessage m) throws SQLException {
         PreparedStatement ps = tx.ps("INSERT INTO tasks(id, name, state, args, attempt, submitted, idem_key, chord_id) "
-                + "VALUES (?, ?, 'PENDING', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+                + "VALUES (?, ?, 'PENDING', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq");
         ps.setString(1, m.id());
         ps.setString(2, m.name());
         ps.setString(3, m.argsJson());
@@ -32,7 +67,9 @@ final class TaskRows {
         ps.setLong(5, m.submittedMillis());
         setNullable(ps, 6, m.idempotencyKey());
         setNullable(ps, 7, m.chordId());
-        return ps.executeUpdate() == 1;
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : -1;
+        }
     }
 
     /** The id of the task that holds {@code m}'s idempotency key or id. */
@@ -49,68 +86,47 @@ final class TaskRows {
         return m.id();
     }
 
-    /** Inserts a deliverable message row for the task (its record must exist). */
-    static void insertMessage(SqliteStore.Tx tx, TaskMessage m) throws SQLException {
-        PreparedStatement ps = tx.ps("INSERT INTO messages(task_id, queue, priority, not_before, visible_at, body) "
-                + "VALUES (?, ?, ?, ?, ?, ?)");
-        ps.setString(1, m.id());
-        ps.setString(2, m.queue());
-        ps.setInt(3, m.priority());
-        ps.setLong(4, m.notBeforeMillis());
+    /** Inserts a deliverable message row for the task in row {@code taskSeq}. */
+    static void insertMessage(SqliteStore.Tx tx, long taskSeq, TaskMessage m) throws SQLException {
+        PreparedStatement ps = tx.ps("INSERT INTO messages(task_seq, task_id, queue, priority, not_before, "
+                + "visible_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        ps.setLong(1, taskSeq);
+        ps.setString(2, m.id());
+        ps.setString(3, m.queue());
+        ps.setInt(4, m.priority());
         ps.setLong(5, m.notBeforeMillis());
-        ps.setString(6, MessageCodec.encode(m));
+        ps.setLong(6, m.notBeforeMillis());
+        ps.setString(7, MessageCodec.encode(m));
         ps.executeUpdate();
         tx.wake();
     }
 
-    static void deleteMessage(SqliteStore.Tx tx, String taskId) throws SQLException {
-        PreparedStatement ps = tx.ps("DELETE FROM messages WHERE task_id = ?");
-        ps.setString(1, taskId);
+    static void deleteMessage(SqliteStore.Tx tx, long messageSeq) throws SQLException {
+        PreparedStatement ps = tx.ps("DELETE FROM messages WHERE seq = ?");
+        ps.setLong(1, messageSeq);
         ps.executeUpdate();
     }
 
-    /** The task's state, or null if the id is unknown. */
-    static TaskState state(SqliteStore.Tx tx, String taskId) throws SQLException {
-        PreparedStatement ps = tx.ps("SELECT state FROM tasks WHERE id = ?");
-        ps.setString(1, taskId);
-        try (ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? TaskState.valueOf(rs.getString(1)) : null;
-        }
-    }
-
-    /** The receipt of the message's current reservation; "" if it is queued, null if there is no message. */
-    static String receipt(SqliteStore.Tx tx, String taskId) throws SQLException {
-        PreparedStatement ps = tx.ps("SELECT receipt FROM messages WHERE task_id = ?");
-        ps.setString(1, taskId);
-        try (ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-                return null;
-            }
-            String receipt = rs.getString(1);
-            return receipt == null ? "" : receipt;
-        }
-    }
-
     /** Moves a task to a final state, stamping the finish time; returns its chord id, or null. */
-    static String finish(SqliteStore.Tx tx, String taskId, TaskState state, String result, String error, long now)
+    static String finish(SqliteStore.Tx tx, long taskSeq, TaskState state, String result, String error, long now)
             throws SQLException {
         PreparedStatement ps = tx.ps(
-                "UPDATE tasks SET state = ?, result = ?, error = ?, finished = ? WHERE id = ? RETURNING chord_id");
+                "UPDATE tasks SET state = ?, result = ?, error = ?, finished = ? WHERE seq = ? RETURNING chord_id");
         ps.setString(1, state.name());
         setNullable(ps, 2, result);
         setNullable(ps, 3, error);
         ps.setLong(4, now);
-        ps.setString(5, taskId);
+        ps.setLong(5, taskSeq);
         try (ResultSet rs = ps.executeQuery()) {
             return rs.next() ? rs.getString(1) : null;
         }
     }
 
-    static void setState(SqliteStore.Tx tx, String taskId, TaskState state, String error) throws SQLException {
-        PreparedStatement ps = tx.ps("UPDATE tasks SET state = ?, error = coalesce(?, error) WHERE id = ?");
+    static void setState(SqliteStore.Tx tx, long taskSeq, TaskState state, String error) throws SQLException {
+        PreparedStatement ps = tx.ps("UPDATE tasks SET state = ?, error = coalesce(?, error) WHERE seq = ?");
         ps.setString(1, state.name());
         setNullable(ps, 2, error);
-        ps.setString(3, taskId);
+        ps.setLong(3, taskSeq);
         ps.executeUpdate();
     }
 

@@ -8,12 +8,16 @@ import dev.conclab.jobs.broker.BrokerContractTest;
 import dev.conclab.jobs.broker.Delivery;
 import dev.conclab.jobs.broker.Settlement;
 import dev.conclab.jobs.broker.TaskMessage;
+import dev.conclab.jobs.broker.TaskRecord;
 import dev.conclab.jobs.task.TaskState;
 import dev.conclab.toolkit.process.JvmLauncher;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -57,7 +61,6 @@ class SqliteBrokerTest extends BrokerContractTest {
         SqliteBroker normal = (SqliteBroker) broker;
         assertThat(normal.pragma("journal_mode")).isEqualToIgnoringCase("wal");
         assertThat(normal.pragma("synchronous")).as("NORMAL").isEqualTo("1");
-        assertThat(normal.pragma("busy_timeout")).isEqualTo("10000");
         try (SqliteBroker full = SqliteBroker.open(file,
                 SqliteOptions.DEFAULTS.withSynchronous(SqliteOptions.Synchronous.FULL))) {
             assertThat(full.pragma("synchronous")).as("FULL").isEqualTo("2");
@@ -65,26 +68,42 @@ class SqliteBrokerTest extends BrokerContractTest {
     }
 
     @Test
-    void settleAllSettlesEachAsSettleWould() throws Exception {
-        List<TaskMessage> batch = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            batch.add(msg("t" + i));
+    void startedAllMarksEachCurrentDeliveryStarted() throws Exception {
+        broker.enqueueAll(List.of(msg("a"), msg("b"), msg("c")));
+        List<Delivery> got = broker.reserve("w", DEFAULT, 3, Duration.ofMillis(VISIBILITY_MS), WAIT);
+        assertThat(got).hasSize(3);
+        Delivery redelivered = one(broker, "w2", LONG);
+        assertThat(redelivered.deliveryCount()).isEqualTo(2);
+        broker.startedAll(got);
+        for (Delivery d : got) {
+            TaskRecord r = rec(broker, d.message().id());
+            if (d.message().id().equals(redelivered.message().id())) {
+                assertThat(r.state()).as("a stale copy does not mark the redelivered task").isEqualTo(TaskState.RECEIVED);
+                assertThat(r.worker()).isEqualTo("w2");
+            } else {
+                assertThat(r.state()).isEqualTo(TaskState.STARTED);
+                assertThat(r.worker()).isEqualTo("w");
+            }
         }
-        broker.enqueueAll(batch);
-        List<Delivery> got = broker.reserve("w", DEFAULT, 4, LONG, WAIT);
-        assertThat(got).hasSize(4);
-        long later = System.currentTimeMillis() + 60_000;
-        List<Boolean> done = broker.settleAll(got, List.of(new Settlement.Success("1"),
-                new Settlement.Retry(later, "again"), new Settlement.Failure("no", true), new Settlement.Success("2")));
-        assertThat(done).containsExactly(true, true, true, true);
-        assertThat(rec(broker, got.get(1).message().id()).state()).isEqualTo(TaskState.RETRY);
-        assertThat(broker.settleAll(List.of(got.get(0), got.get(3)),
-                List.of(new Settlement.Success("x"), new Settlement.Success("y"))))
-                .as("settled twice: duplicates").containsExactly(false, false);
-        assertThat(broker.stats().duplicates()).isEqualTo(2);
-        assertThat(broker.stats().succeeded()).isEqualTo(2);
-        assertThatThrownBy(() -> broker.settleAll(got, List.of())).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("one settlement per delivery");
+    }
+
+    @Test
+    void aWriterWaitsForAnotherConnectionsWriteLockUpToTheBusyTimeout() throws Exception {
+        try (SqliteBroker impatient = SqliteBroker.open(file,
+                SqliteOptions.DEFAULTS.withBusyTimeout(Duration.ofMillis(300)));
+                Connection holder = DriverManager.getConnection("jdbc:sqlite:" + file);
+                Statement s = holder.createStatement()) {
+            s.execute("BEGIN IMMEDIATE"); // another process's writer, holding the lock
+            TaskMessage m = msg("blocked");
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> impatient.enqueue(m)).isInstanceOf(SqliteStoreException.class)
+                    .hasMessageContaining("enqueue");
+            long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(waitedMs).as("waited out the busy timeout").isGreaterThanOrEqualTo(290);
+            s.execute("ROLLBACK");
+            assertThat(impatient.record(m.id())).as("nothing of the failed enqueue is stored").isEmpty();
+            assertThat(impatient.enqueue(m)).as("works once the lock is free").isEqualTo(m.id());
+        }
     }
 
     @Test
