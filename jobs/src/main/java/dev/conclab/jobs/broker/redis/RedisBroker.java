@@ -304,25 +304,26 @@ public final class RedisBroker implements Broker {
                 Long.toString(visibility.toMillis()))));
     }
 
+    /** A stale delivery (its reservation lapsed and the message went to another consumer) marks nothing. */
     @Override
     public void started(Delivery delivery) {
         Objects.requireNonNull(delivery, "delivery");
-        withJedis(jedis -> scripts.started.eval(jedis,
-                List.of(config.prefix(), delivery.message().id(), delivery.consumer())));
+        startedAll(List.of(delivery));
     }
 
-    /** One script for the batch (up to {@value #ENQUEUE_CHUNK} per script): one round trip. */
+    /** One script for the batch (up to {@value #ENQUEUE_CHUNK} per script): one round trip. Stale ones mark nothing. */
     @Override
     public void startedAll(List<Delivery> deliveries) {
         Objects.requireNonNull(deliveries, "deliveries");
         deliveries.forEach(d -> Objects.requireNonNull(d, "a delivery in the batch is null"));
         for (int from = 0; from < deliveries.size(); from += ENQUEUE_CHUNK) {
             List<Delivery> chunk = deliveries.subList(from, Math.min(deliveries.size(), from + ENQUEUE_CHUNK));
-            List<String> args = new ArrayList<>(1 + 2 * chunk.size());
+            List<String> args = new ArrayList<>(1 + 3 * chunk.size());
             args.add(config.prefix());
             for (Delivery d : chunk) {
                 args.add(d.message().id());
                 args.add(d.consumer());
+                args.add(d.receipt());
             }
             withJedis(jedis -> scripts.started.eval(jedis, args));
         }

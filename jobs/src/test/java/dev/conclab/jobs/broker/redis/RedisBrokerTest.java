@@ -24,8 +24,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The broker contract on Redis: one private redis-server for the class, a fresh key prefix per test (a fresh store),
- * and {@link #reopenBroker} a second broker instance, with its own connection pool, on the same prefix. Plus what is
- * Redis's own: the pipelined {@code settleAll}, and a worker process killed (SIGKILL) mid-task.
+ * and {@link #reopenBroker} a second broker instance, with its own connection pool, on the same prefix. Plus: starts
+ * of stale copies and revoked tasks, and a worker process killed (SIGKILL) mid-task.
  */
 class RedisBrokerTest extends BrokerContractTest {
 
@@ -58,39 +58,30 @@ class RedisBrokerTest extends BrokerContractTest {
     }
 
     @Test
-    void settleAllSettlesEachAsSettleWould() throws Exception {
-        List<TaskMessage> batch = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            batch.add(msg("t" + i));
-        }
-        broker.enqueueAll(batch);
-        List<Delivery> got = broker.reserve("w", DEFAULT, 4, LONG, WAIT);
-        assertThat(got).hasSize(4);
-        long later = System.currentTimeMillis() + 60_000;
-        List<Boolean> done = broker.settleAll(got, List.of(new Settlement.Success("1"),
-                new Settlement.Retry(later, "again"), new Settlement.Failure("no", true), new Settlement.Success("2")));
-        assertThat(done).containsExactly(true, true, true, true);
-        assertThat(rec(broker, got.get(1).message().id()).state()).isEqualTo(TaskState.RETRY);
-        assertThat(rec(broker, got.get(3).message().id()).resultJson()).isEqualTo("2");
-        assertThat(broker.settleAll(List.of(got.get(0), got.get(3)),
-                List.of(new Settlement.Success("x"), new Settlement.Success("y"))))
-                .as("settled twice: duplicates").containsExactly(false, false);
-        assertThat(broker.stats().duplicates()).isEqualTo(2);
-        assertThat(broker.stats().succeeded()).isEqualTo(2);
-        assertThat(broker.settleAll(List.of(), List.of())).isEmpty();
-        assertThatThrownBy(() -> broker.settleAll(got, List.of())).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("one settlement per delivery");
-    }
-
-    @Test
-    void startedAllMarksEachStarted() throws Exception {
+    void startedMarksNeitherARevokedTaskNorAStaleCopy() throws Exception {
         broker.enqueueAll(List.of(msg("a"), msg("b"), msg("c")));
-        List<Delivery> got = broker.reserve("w", DEFAULT, 3, LONG, WAIT);
+        List<Delivery> got = broker.reserve("w", DEFAULT, 3, java.time.Duration.ofMillis(VISIBILITY_MS), WAIT);
         assertThat(got).hasSize(3);
-        assertThat(broker.revoke(got.get(2).message().id(), "stop")).isTrue();
+        Delivery redelivered = one(broker, "w2", LONG);
+        assertThat(redelivered.deliveryCount()).isEqualTo(2);
+        String revoked = got.stream().map(d -> d.message().id())
+                .filter(id -> !id.equals(redelivered.message().id())).findFirst().orElseThrow();
+        assertThat(broker.revoke(revoked, "stop")).isTrue();
         broker.startedAll(got);
-        assertThat(broker.records(got.stream().map(d -> d.message().id()).toList()))
-                .extracting(r -> r.state()).containsExactly(TaskState.STARTED, TaskState.STARTED, TaskState.REVOKED);
+        for (Delivery d : got) {
+            var r = rec(broker, d.message().id());
+            if (d.message().id().equals(redelivered.message().id())) {
+                assertThat(r.state()).as("a stale copy does not mark the redelivered task").isEqualTo(TaskState.RECEIVED);
+                assertThat(r.worker()).isEqualTo("w2");
+            } else if (d.message().id().equals(revoked)) {
+                assertThat(r.state()).as("revoked stays revoked").isEqualTo(TaskState.REVOKED);
+            } else {
+                assertThat(r.state()).isEqualTo(TaskState.STARTED);
+                assertThat(r.worker()).isEqualTo("w");
+            }
+        }
+        broker.started(redelivered);
+        assertThat(rec(broker, redelivered.message().id()).state()).isEqualTo(TaskState.STARTED);
         broker.startedAll(List.of());
     }
 
