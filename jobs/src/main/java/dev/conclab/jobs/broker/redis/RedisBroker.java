@@ -90,6 +90,7 @@ public final class RedisBroker implements Broker {
 
     /** The longest single blocking read; a waiting reserve re-checks lapsed reservations at least this often. */
     static final int MAX_BLOCK_MILLIS = 500;
+    private static final Duration LONGEST_WAIT = Duration.ofDays(365);
     /** Messages, starts or settlements per script call in the batch methods. */
     private static final int ENQUEUE_CHUNK = 500;
     private final RedisBrokerConfig config;
@@ -183,7 +184,7 @@ public final class RedisBroker implements Broker {
         if (queues.isEmpty()) {
             throw new IllegalArgumentException("queues is empty: reserve needs at least one queue");
         }
-        queues.forEach(q -> requireName(q, "queue"));
+        queues.forEach(RedisBroker::requireQueueName);
         if (max < 1) {
             throw new IllegalArgumentException("max must be >= 1, was " + max);
         }
@@ -192,7 +193,8 @@ public final class RedisBroker implements Broker {
         if (wait.isNegative()) {
             throw new IllegalArgumentException("wait must be >= 0, was " + wait);
         }
-        long deadline = System.nanoTime() + wait.toNanos();
+        // saturate: a wait of years must not overflow the deadline arithmetic
+        long deadline = System.nanoTime() + (wait.compareTo(LONGEST_WAIT) > 0 ? LONGEST_WAIT : wait).toNanos();
         CappedBackoff backoff = new CappedBackoff(Duration.ofMillis(20), Duration.ofSeconds(1));
         while (true) {
             if (Thread.interrupted()) {
@@ -423,6 +425,7 @@ public final class RedisBroker implements Broker {
             throw new IllegalArgumentException("the callback of chord " + chordId + " must have chordResultsOf = "
                     + chordId + ", had " + callback.chordResultsOf());
         }
+        requireConsistentLinks(callback);
         if (new LinkedHashSet<>(memberIds).size() != memberIds.size()) {
             throw new IllegalArgumentException("chord " + chordId + " lists a member twice: " + memberIds);
         }
@@ -443,7 +446,7 @@ public final class RedisBroker implements Broker {
     @Override
     public List<String> chordMembers(String chordId) {
         requireName(chordId, "chordId");
-        return withJedis(jedis -> jedis.lrange(config.prefix() + "chord:" + chordId + ":m", 0, -1));
+        return withJedis(jedis -> jedis.lrange(config.prefix() + "chord-members:" + chordId, 0, -1));
     }
 
     // ---- records
@@ -535,7 +538,7 @@ public final class RedisBroker implements Broker {
 
     @Override
     public long purge(String queue) {
-        requireName(queue, "queue");
+        requireQueueName(queue);
         return (Long) withJedis(jedis -> scripts.purge.eval(jedis, List.of(config.prefix(), queue)));
     }
 
@@ -613,6 +616,15 @@ public final class RedisBroker implements Broker {
         }
     }
 
+    /** Queue names end up inside key names, between separators: a ':' could make two queues share a key. */
+    private static void requireQueueName(String queue) {
+        requireName(queue, "queue");
+        if (queue.indexOf(':') >= 0) {
+            throw new IllegalArgumentException("a queue name on the Redis broker must not contain ':' (its key "
+                    + "separator), was '" + queue + "'");
+        }
+    }
+
     private static void requireName(String s, String what) {
         Objects.requireNonNull(s, what);
         if (s.isEmpty()) {
@@ -627,9 +639,11 @@ public final class RedisBroker implements Broker {
         }
     }
 
-    /** A chain's link must name its parent, and so must the link's own link. */
+    /** A chain's link must name its parent, and so must the link's own link; every queue name must be usable. */
     private static void requireConsistentLinks(TaskMessage message) {
+        requireQueueName(message.queue());
         for (TaskMessage m = message; m.link() != null; m = m.link()) {
+            requireQueueName(m.link().queue());
             if (!m.id().equals(m.link().parentId())) {
                 throw new IllegalArgumentException("the link " + m.link().id() + " of task " + m.id()
                         + " must have parentId " + m.id() + ", had " + m.link().parentId());

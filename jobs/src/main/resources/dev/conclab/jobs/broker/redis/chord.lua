@@ -8,7 +8,7 @@ local cb, known = accept_new(i)
 if not cb then return redis.error_reply('chord callback ' .. known .. ' was already submitted') end
 write_record(i, '', skey(ARGV[i + 3], ARGV[i + 4])) -- placed by the last member's success
 redis.call('HSET', ck, 'state', 'open', 'left', n, 'cb', cb)
-if n > 0 then redis.call('RPUSH', ck .. ':m', unpack(ARGV, 4, 3 + n)) end
+if n > 0 then redis.call('RPUSH', P .. 'chord-members:' .. chord, unpack(ARGV, 4, 3 + n)) end
 if n == 0 then chord_success(chord, now_ms()) end
 flush_counts()
 return cb

@@ -86,6 +86,16 @@ class RedisBrokerTest extends BrokerContractTest {
     }
 
     @Test
+    void queueNamesWithTheKeySeparatorAreRejected() {
+        TaskMessage m = new TaskMessage("id-1", "t", "[]", "a:b", 0, 0, 0, 0, null, 0, 0, null, null, null, null, 1);
+        assertThatThrownBy(() -> broker.enqueue(m)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("must not contain ':'");
+        assertThatThrownBy(() -> broker.reserve("w", List.of("a:b"), 1, LONG, WAIT))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("a:b");
+        assertThat(broker.record("id-1")).isEmpty();
+    }
+
+    @Test
     void aMessageHeldByAKilledWorkerProcessIsRedeliveredWhenItsReservationLapses() throws Exception {
         long visibility = 1000;
         TaskMessage m = msg("victim");
