@@ -91,12 +91,10 @@ local function accept_new(i)
   local id, idem = ARGV[i], ARGV[i + 6]
   if idem ~= '' then
     local ik = P .. 'idem:' .. idem
-    local first = redis.call('GET', ik)
-    if first then
+    if not redis.call('SET', ik, id, 'NX') then
       count('duplicates')
-      return nil, first
+      return nil, redis.call('GET', ik)
     end
-    redis.call('SET', ik, id)
   end
   if redis.call('EXISTS', rkey(id)) == 1 then
     count('duplicates')
