@@ -66,8 +66,16 @@ import java.util.function.Function;
  * {@code XDEL}), retry, chain link and chord count-down (with its callback) happen together or not at all. Times
  * come from the server's clock ({@code TIME}), the one clock all machines share.
  *
- * <p><b>Durability</b> is the server's: with {@code appendonly yes} and {@code appendfsync always} an acknowledged
- * enqueue survives a crash of the server; with the default {@code everysec}, up to a second may be lost.
+ * <p><b>Batches.</b> {@link #enqueueAll}, {@link #startedAll} and {@link #settleAll} send one script per chunk of
+ * {@value #ENQUEUE_CHUNK} (a chunk is applied atomically as a whole, each item as its single-call method would), so
+ * a batch costs one round trip and one script call on the server instead of one each: that is what lets two workers
+ * pass 15,000 no-op tasks per second through one server.
+ *
+ * <p><b>Durability</b> is the server's. With {@code appendonly yes} and {@code appendfsync always} an acknowledged
+ * enqueue or settlement survives a crash of the server (the restart test kills it with SIGKILL); with
+ * {@code appendfsync everysec} up to about a second of writes may be lost; with Redis's default (no append-only file,
+ * periodic snapshots) minutes may be. Records, idempotency keys and dead letters are kept until deleted by hand: no
+ * expiry yet.
  *
  * <p><b>Failures.</b> {@code reserve} survives an outage of the server: connection errors are retried with a
  * capped back-off until its wait ends (then it returns an empty list), so a worker outlives a broker restart. Every
@@ -82,6 +90,8 @@ public final class RedisBroker implements Broker {
 
     /** The longest single blocking read; a waiting reserve re-checks lapsed reservations at least this often. */
     static final int MAX_BLOCK_MILLIS = 500;
+    private static final Duration LONGEST_WAIT = Duration.ofDays(365);
+    /** Messages, starts or settlements per script call in the batch methods. */
     private static final int ENQUEUE_CHUNK = 500;
     private final RedisBrokerConfig config;
     private final JedisPool pool;
@@ -119,6 +129,7 @@ public final class RedisBroker implements Broker {
         return open(RedisBrokerConfig.fromUrl(url));
     }
 
+    /** Where this broker keeps its data. */
     public RedisBrokerConfig config() {
         return config;
     }
@@ -173,7 +184,7 @@ public final class RedisBroker implements Broker {
         if (queues.isEmpty()) {
             throw new IllegalArgumentException("queues is empty: reserve needs at least one queue");
         }
-        queues.forEach(q -> requireName(q, "queue"));
+        queues.forEach(RedisBroker::requireQueueName);
         if (max < 1) {
             throw new IllegalArgumentException("max must be >= 1, was " + max);
         }
@@ -182,7 +193,8 @@ public final class RedisBroker implements Broker {
         if (wait.isNegative()) {
             throw new IllegalArgumentException("wait must be >= 0, was " + wait);
         }
-        long deadline = System.nanoTime() + wait.toNanos();
+        // saturate: a wait of years must not overflow the deadline arithmetic
+        long deadline = System.nanoTime() + (wait.compareTo(LONGEST_WAIT) > 0 ? LONGEST_WAIT : wait).toNanos();
         CappedBackoff backoff = new CappedBackoff(Duration.ofMillis(20), Duration.ofSeconds(1));
         while (true) {
             if (Thread.interrupted()) {
@@ -294,24 +306,41 @@ public final class RedisBroker implements Broker {
                 Long.toString(visibility.toMillis()))));
     }
 
+    /** A stale delivery (its reservation lapsed and the message went to another consumer) marks nothing. */
     @Override
     public void started(Delivery delivery) {
         Objects.requireNonNull(delivery, "delivery");
-        withJedis(jedis -> scripts.started.eval(jedis,
-                List.of(config.prefix(), delivery.message().id(), delivery.consumer())));
+        startedAll(List.of(delivery));
+    }
+
+    /** One script for the batch (up to {@value #ENQUEUE_CHUNK} per script): one round trip. Stale ones mark nothing. */
+    @Override
+    public void startedAll(List<Delivery> deliveries) {
+        Objects.requireNonNull(deliveries, "deliveries");
+        deliveries.forEach(d -> Objects.requireNonNull(d, "a delivery in the batch is null"));
+        for (int from = 0; from < deliveries.size(); from += ENQUEUE_CHUNK) {
+            List<Delivery> chunk = deliveries.subList(from, Math.min(deliveries.size(), from + ENQUEUE_CHUNK));
+            List<String> args = new ArrayList<>(1 + 3 * chunk.size());
+            args.add(config.prefix());
+            for (Delivery d : chunk) {
+                args.add(d.message().id());
+                args.add(d.consumer());
+                args.add(d.receipt());
+            }
+            withJedis(jedis -> scripts.started.eval(jedis, args));
+        }
     }
 
     @Override
     public boolean settle(Delivery delivery, Settlement settlement) {
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(settlement, "settlement");
-        List<String> args = settleArgs(delivery, settlement);
-        return 1L == (Long) withJedis(jedis -> scripts.settle.eval(jedis, args));
+        return settleAll(List.of(delivery), List.of(settlement)).getFirst();
     }
 
     /**
-     * The settlements pipelined: one round trip for the batch, each settlement still its own atomic script, run in
-     * the order given.
+     * One script per chunk of {@value #ENQUEUE_CHUNK} settlements, run in the order given: each settlement keeps its
+     * own guarantees, and the chunk is applied atomically as a whole.
      */
     @Override
     public List<Boolean> settleAll(List<Delivery> deliveries, List<Settlement> settlements) {
@@ -321,24 +350,24 @@ public final class RedisBroker implements Broker {
             throw new IllegalArgumentException("one settlement per delivery: " + deliveries.size()
                     + " deliveries, " + settlements.size() + " settlements");
         }
-        if (deliveries.isEmpty()) {
-            return List.of();
+        List<Boolean> done = new ArrayList<>(deliveries.size());
+        for (int from = 0; from < deliveries.size(); from += ENQUEUE_CHUNK) {
+            int to = Math.min(deliveries.size(), from + ENQUEUE_CHUNK);
+            List<String> args = new ArrayList<>(2 + (to - from) * 12);
+            args.add(config.prefix());
+            args.add(Integer.toString(to - from));
+            for (int i = from; i < to; i++) {
+                List<String> one = settleArgs(
+                        Objects.requireNonNull(deliveries.get(i), "a delivery in the batch is null"),
+                        Objects.requireNonNull(settlements.get(i), "a settlement in the batch is null"));
+                args.add(Integer.toString(one.size()));
+                args.addAll(one);
+            }
+            for (Object r : (List<?>) withJedis(jedis -> scripts.settle.eval(jedis, args))) {
+                done.add(1L == (Long) r);
+            }
         }
-        List<List<String>> calls = new ArrayList<>(deliveries.size());
-        for (int i = 0; i < deliveries.size(); i++) {
-            calls.add(settleArgs(Objects.requireNonNull(deliveries.get(i), "a delivery in the batch is null"),
-                    Objects.requireNonNull(settlements.get(i), "a settlement in the batch is null")));
-        }
-        if (calls.size() == 1) {
-            return List.of(1L == (Long) withJedis(jedis -> scripts.settle.eval(jedis, calls.getFirst())));
-        }
-        return withJedis(jedis -> {
-            scripts.settle.ensureLoaded(jedis);
-            Pipeline p = jedis.pipelined();
-            List<Response<Object>> rs = calls.stream().map(a -> scripts.settle.eval(p, a)).toList();
-            p.sync();
-            return rs.stream().map(r -> 1L == (Long) r.get()).toList();
-        });
+        return done;
     }
 
     private List<String> settleArgs(Delivery delivery, Settlement settlement) {
@@ -369,8 +398,7 @@ public final class RedisBroker implements Broker {
             }
             case Settlement.Release ignored -> kind = "L";
         }
-        List<String> args = new ArrayList<>(10 + TaskMessageJson.SPEC);
-        args.add(config.prefix());
+        List<String> args = new ArrayList<>(9 + TaskMessageJson.SPEC);
         args.add(m.id());
         args.add(kind);
         args.add(delivery.receipt());
@@ -397,6 +425,7 @@ public final class RedisBroker implements Broker {
             throw new IllegalArgumentException("the callback of chord " + chordId + " must have chordResultsOf = "
                     + chordId + ", had " + callback.chordResultsOf());
         }
+        requireConsistentLinks(callback);
         if (new LinkedHashSet<>(memberIds).size() != memberIds.size()) {
             throw new IllegalArgumentException("chord " + chordId + " lists a member twice: " + memberIds);
         }
@@ -417,7 +446,7 @@ public final class RedisBroker implements Broker {
     @Override
     public List<String> chordMembers(String chordId) {
         requireName(chordId, "chordId");
-        return withJedis(jedis -> jedis.lrange(config.prefix() + "chord:" + chordId + ":m", 0, -1));
+        return withJedis(jedis -> jedis.lrange(config.prefix() + "chord-members:" + chordId, 0, -1));
     }
 
     // ---- records
@@ -509,7 +538,7 @@ public final class RedisBroker implements Broker {
 
     @Override
     public long purge(String queue) {
-        requireName(queue, "queue");
+        requireQueueName(queue);
         return (Long) withJedis(jedis -> scripts.purge.eval(jedis, List.of(config.prefix(), queue)));
     }
 
@@ -587,6 +616,15 @@ public final class RedisBroker implements Broker {
         }
     }
 
+    /** Queue names end up inside key names, between separators: a ':' could make two queues share a key. */
+    private static void requireQueueName(String queue) {
+        requireName(queue, "queue");
+        if (queue.indexOf(':') >= 0) {
+            throw new IllegalArgumentException("a queue name on the Redis broker must not contain ':' (its key "
+                    + "separator), was '" + queue + "'");
+        }
+    }
+
     private static void requireName(String s, String what) {
         Objects.requireNonNull(s, what);
         if (s.isEmpty()) {
@@ -601,9 +639,11 @@ public final class RedisBroker implements Broker {
         }
     }
 
-    /** A chain's link must name its parent, and so must the link's own link. */
+    /** A chain's link must name its parent, and so must the link's own link; every queue name must be usable. */
     private static void requireConsistentLinks(TaskMessage message) {
+        requireQueueName(message.queue());
         for (TaskMessage m = message; m.link() != null; m = m.link()) {
+            requireQueueName(m.link().queue());
             if (!m.id().equals(m.link().parentId())) {
                 throw new IllegalArgumentException("the link " + m.link().id() + " of task " + m.id()
                         + " must have parentId " + m.id() + ", had " + m.link().parentId());

@@ -41,7 +41,15 @@ local function skey(queue, prio) return P .. 'q:' .. queue .. ':p' .. prio end
 local function ekey(queue) return P .. 'q:' .. queue .. ':eta' end
 local function ckey(chord) return P .. 'chord:' .. chord end
 
-local function count(field, n) redis.call('HINCRBY', STATS, field, n or 1) end
+-- Counters are added up in the script and written once at its end (flush_counts), not once per task.
+local pending_counts = {}
+local function count(field, n) pending_counts[field] = (pending_counts[field] or 0) + (n or 1) end
+local function flush_counts()
+  for field, n in pairs(pending_counts) do
+    if n ~= 0 then redis.call('HINCRBY', STATS, field, n) end
+  end
+  pending_counts = {}
+end
 
 -- A stream and its consumer group, created together; id 0 so entries added before the group are read too.
 local function ensure_stream(sk)
@@ -52,59 +60,62 @@ end
 
 -- Puts a task's message where reserve finds it: the ETA set while its notBefore is in the future, else the stream
 -- of its queue and priority. The record remembers where (eid = the stream entry id, '' while in the ETA set).
-local function place(id, queue, prio, nb, now)
-  redis.call('SADD', P .. 'queues', queue)
+local known_queues, known_streams = {}, {} -- what this script call already registered or created
+
+-- Returns the entry id ('' in the ETA set) and the stream key, for the caller to write into the record.
+local function put(id, queue, prio, nb, now)
+  if not known_queues[queue] then
+    redis.call('SADD', P .. 'queues', queue)
+    known_queues[queue] = true
+  end
   local sk = skey(queue, prio)
   if tonumber(nb) > now then
     redis.call('ZADD', ekey(queue), nb, id)
-    redis.call('HSET', rkey(id), 'eid', '', 'sk', sk)
-  else
+    return '', sk
+  end
+  if not known_streams[sk] then
     ensure_stream(sk)
-    local eid = redis.call('XADD', sk, '*', 't', id)
-    redis.call('HSET', rkey(id), 'eid', eid, 'sk', sk)
+    known_streams[sk] = true
   end
+  return redis.call('XADD', sk, '*', 't', id), sk
 end
 
--- Removes a task's message from wherever it waits or is reserved (a task that reached a final state), unless that
--- is the entry already dropped (done_eid).
-local function unqueue(id, done_eid)
-  local rk = rkey(id)
-  local f = redis.call('HMGET', rk, 'eid', 'sk', 'queue')
-  if f[1] and f[1] ~= '' then
-    if f[1] ~= done_eid then drop_entry(f[2], f[1]) end
-  elseif f[3] then
-    redis.call('ZREM', ekey(f[3]), id)
-  end
+local function place(id, queue, prio, nb, now)
+  local eid, sk = put(id, queue, prio, nb, now)
+  redis.call('HSET', rkey(id), 'eid', eid, 'sk', sk)
 end
 
--- Writes a new task's record (state PENDING) from the spec at ARGV[i]; nil if the idempotency key or the id was
--- seen before (then the id first accepted is returned as the second value, and a duplicate counted).
-local function record_new(i)
-  local id, name, args, queue, prio, nb, idem, submitted, msg, attempt, chord = unpack(ARGV, i, i + SPEC - 1)
+-- Checks a new task from the spec at ARGV[i]: nil if its idempotency key or its id was seen before (then the id
+-- first accepted is returned as the second value, and a duplicate counted), else its id twice.
+local function accept_new(i)
+  local id, idem = ARGV[i], ARGV[i + 6]
   if idem ~= '' then
     local ik = P .. 'idem:' .. idem
-    local first = redis.call('GET', ik)
-    if first then
+    if not redis.call('SET', ik, id, 'NX') then
       count('duplicates')
-      return nil, first
+      return nil, redis.call('GET', ik)
     end
-    redis.call('SET', ik, id)
   end
-  local rk = rkey(id)
-  if redis.call('EXISTS', rk) == 1 then
+  if redis.call('EXISTS', rkey(id)) == 1 then
     count('duplicates')
     return nil, id
   end
-  redis.call('HSET', rk, 'name', name, 'state', 'PENDING', 'args', args, 'attempt', attempt, 'deliveries', 0,
-    'submitted', submitted, 'msg', msg, 'queue', queue, 'prio', prio, 'nb', nb, 'chord', chord, 'eid', '')
   return id, id
+end
+
+-- Writes a new task's record (state PENDING) from the spec at ARGV[i], with where its message is.
+local function write_record(i, eid, sk)
+  local id, name, args, queue, prio, nb, idem, submitted, msg, attempt, chord = unpack(ARGV, i, i + SPEC - 1)
+  redis.call('HSET', rkey(id), 'name', name, 'state', 'PENDING', 'args', args, 'attempt', attempt, 'deliveries', 0,
+    'submitted', submitted, 'msg', msg, 'queue', queue, 'prio', prio, 'nb', nb, 'chord', chord, 'eid', eid, 'sk', sk)
 end
 
 -- Accepts and places a new task from the spec at ARGV[i]; returns the id it is known under.
 local function enqueue_new(i, now)
-  local placed, known = record_new(i)
+  local placed, known = accept_new(i)
   if placed then
-    place(placed, ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], now)
+    local eid, sk = put(placed, ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], now)
+    write_record(i, eid, sk)
   end
   return known
 end

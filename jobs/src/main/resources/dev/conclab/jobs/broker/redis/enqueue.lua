@@ -5,4 +5,5 @@ local ids = {}
 for k = 0, n - 1 do
   ids[#ids + 1] = enqueue_new(3 + k * SPEC, now)
 end
+flush_counts()
 return ids

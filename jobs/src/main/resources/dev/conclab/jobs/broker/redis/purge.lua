@@ -23,4 +23,5 @@ end
 local ek = ekey(queue)
 for _, id in ipairs(redis.call('ZRANGE', ek, 0, -1)) do revoke(id) end
 redis.call('DEL', ek)
+flush_counts()
 return removed

@@ -6,21 +6,30 @@ local now = now_ms()
 local out = { 0 }
 local n = 0
 
+local leases = {} -- stream key -> { deadline, entry id, ... }: one ZADD per stream at the end
+local delivered, redelivered = 0, 0
+
 local function deliver(sk, eid, id, reclaimed)
   local rk = rkey(id)
-  local f = redis.call('HMGET', rk, 'state', 'msg', 'rel', 'eid')
+  local f = redis.call('HMGET', rk, 'state', 'msg', 'rel', 'eid', 'deliveries', 'adel', 'gen')
   -- revoked or finished tasks, and stray entries, are removed instead of delivered
   if not f[1] or FINAL[f[1]] or (f[4] and f[4] ~= '' and f[4] ~= eid) then
     drop_entry(sk, eid)
     return
   end
-  lease(sk, eid, now + vis)
-  redis.call('HINCRBY', rk, 'deliveries', 1)
-  local d = redis.call('HINCRBY', rk, 'adel', 1) -- deliveries of this attempt: a retry starts again at 1
-  local gen = redis.call('HINCRBY', rk, 'gen', 1)
-  count('delivered')
-  if reclaimed and f[3] ~= '1' then count('redelivered') end
-  redis.call('HSET', rk, 'state', 'RECEIVED', 'worker', consumer, 'eid', eid, 'sk', sk, 'rel', '0')
+  local l = leases[sk]
+  if not l then
+    l = {}
+    leases[sk] = l
+  end
+  l[#l + 1] = now + vis
+  l[#l + 1] = eid
+  local d = (tonumber(f[6]) or 0) + 1 -- deliveries of this attempt: a retry starts again at 1
+  local gen = (tonumber(f[7]) or 0) + 1
+  delivered = delivered + 1
+  if reclaimed and f[3] ~= '1' then redelivered = redelivered + 1 end
+  redis.call('HSET', rk, 'state', 'RECEIVED', 'worker', consumer, 'eid', eid, 'sk', sk, 'rel', '0',
+    'deliveries', (tonumber(f[5]) or 0) + 1, 'adel', d, 'gen', gen)
   n = n + 1
   out[#out + 1] = id
   out[#out + 1] = eid .. '#' .. gen
@@ -72,7 +81,17 @@ for qi = 1, nq do
   end
 end
 out[1] = n
-if n > 0 then return out end
+if n > 0 then
+  for sk, l in pairs(leases) do
+    for k = 1, #l, 1000 do
+      redis.call('ZADD', lkey(sk), unpack(l, k, math.min(#l, k + 999)))
+    end
+  end
+  count('delivered', delivered)
+  if redelivered > 0 then count('redelivered', redelivered) end
+  flush_counts()
+  return out
+end
 
 -- Nothing ready: when to look again (the next ETA, the next lapse), and where each stream ends, so that a blocking
 -- XREAD from there wakes for the next XADD and for nothing older.

@@ -14,4 +14,5 @@ if f[1] and f[1] ~= '' then
 end
 if f[3] then redis.call('ZREM', ekey(f[3]), id) end
 revoke_record(id, reason, now_ms())
+flush_counts()
 return 1

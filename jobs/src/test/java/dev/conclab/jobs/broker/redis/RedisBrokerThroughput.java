@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A small throughput harness (not a test; the lead's JMH bench comes later): no-op tasks through a private
  * redis-server, two "workers" each with a broker instance (its own connection pool) and one fetch loop that
- * reserves up to {@value #PREFETCH}, marks each started and settles the batch with {@code settleAll}. Phases:
+ * reserves up to {@value #PREFETCH}, marks them started with {@code startedAll} and settles the batch with
+ * {@code settleAll} (as the worker's Recorder batches them). Phases:
  * enqueue alone, drain alone, and end to end (a producer submitting while both workers run). Prints the best of
  * the repeats. Run: {@code java -cp <test classpath> dev.conclab.jobs.broker.redis.RedisBrokerThroughput
  * [tasks] [repeats] [none|everysec|always] [started|nostarted]}.
@@ -40,7 +41,7 @@ public final class RedisBrokerThroughput {
         try (RedisServerFixture server = fsync.equals("none") ? RedisServerFixture.startVolatile()
                 : RedisServerFixture.startWithAppendFsync(fsync)) {
             System.out.printf("%d no-op tasks, 2 workers (prefetch %d, %s), appendfsync %s, %d cores, best of %d%n",
-                    tasks, PREFETCH, markStarted ? "started() per task" : "no started()", fsync,
+                    tasks, PREFETCH, markStarted ? "startedAll per batch" : "no started", fsync,
                     Runtime.getRuntime().availableProcessors(), repeats);
             double bestEnqueue = 0;
             double bestDrain = 0;
@@ -75,7 +76,7 @@ public final class RedisBrokerThroughput {
             System.out.printf("this JVM's CPU time: %.1f s%n", java.lang.management.ManagementFactory
                     .getPlatformMXBean(com.sun.management.OperatingSystemMXBean.class).getProcessCpuTime() / 1e9);
             System.out.printf("enqueue (enqueueAll, batches of %d): %,.0f tasks/s%n", SUBMIT_BATCH, bestEnqueue);
-            System.out.printf("drain (reserve + started + settleAll, 2 workers): %,.0f tasks/s%n", bestDrain);
+            System.out.printf("drain (reserve + startedAll + settleAll, 2 workers): %,.0f tasks/s%n", bestDrain);
             System.out.printf("end to end (submit -> worker -> result, 2 workers): %,.0f tasks/s%n", bestEndToEnd);
             if (Boolean.getBoolean("jobs.bench.commandstats")) {
                 try (var jedis = server.client()) {
@@ -123,9 +124,9 @@ public final class RedisBrokerThroughput {
                         long now = System.currentTimeMillis();
                         for (Delivery d : got) {
                             perWorker[index].recordValue(Math.max(0, now - d.message().submittedMillis()));
-                            if (markStarted) {
-                                broker.started(d);
-                            }
+                        }
+                        if (markStarted) {
+                            broker.startedAll(got);
                         }
                         List<Settlement> results = Collections.nCopies(got.size(), new Settlement.Success("null"));
                         broker.settleAll(got, results);
