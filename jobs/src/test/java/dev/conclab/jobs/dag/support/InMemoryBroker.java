@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * started, settle, records), in memory, so the scheduler's tests run before the SQLite broker exists. It counts
  * every accepted enqueue per task id, which is what "never dispatched twice" is checked against. Thread-safe.
  */
-public final class InMemoryBroker implements Broker {
+public class InMemoryBroker implements Broker {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ready = lock.newCondition();

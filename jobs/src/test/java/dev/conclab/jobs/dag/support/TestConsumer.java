@@ -102,13 +102,23 @@ public final class TestConsumer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         stopping = true;
         for (Thread t : threads) {
             t.interrupt();
         }
+        boolean interrupted = false;
         for (Thread t : threads) {
-            t.join();
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }
