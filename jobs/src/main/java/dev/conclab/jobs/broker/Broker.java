@@ -82,6 +82,27 @@ public interface Broker extends AutoCloseable {
     boolean settle(Delivery delivery, Settlement settlement);
 
     /**
+     * Settles many reservations, each exactly as {@link #settle} would, in the order given: {@code settlements.get(i)}
+     * ends {@code deliveries.get(i)}. Each settlement stays atomic with everything it implies; a store may commit
+     * the whole batch as one transaction (one commit instead of one per task), never fewer guarantees than one by
+     * one. Workers batch the settlements of tasks that finished together.
+     *
+     * @return for each delivery, what {@link #settle} would have returned
+     * @throws IllegalArgumentException if the lists differ in size
+     */
+    default List<Boolean> settleAll(List<Delivery> deliveries, List<Settlement> settlements) {
+        if (deliveries.size() != settlements.size()) {
+            throw new IllegalArgumentException("one settlement per delivery: " + deliveries.size()
+                    + " deliveries, " + settlements.size() + " settlements");
+        }
+        List<Boolean> done = new ArrayList<>(deliveries.size());
+        for (int i = 0; i < deliveries.size(); i++) {
+            done.add(settle(deliveries.get(i), settlements.get(i)));
+        }
+        return done;
+    }
+
+    /**
      * Registers a chord before its members are enqueued: when all {@code memberIds} have succeeded, the broker
      * enqueues {@code callback} (whose {@code chordResultsOf} is {@code chordId}) in the same atomic step as the
      * last member's success; if any member fails for good, the callback's task is recorded as FAILURE instead.
