@@ -15,12 +15,17 @@ public final class Await {
     }
 
     public static void until(String what, BooleanSupplier condition) {
+        until(what, Duration.ofMillis(1), condition);
+    }
+
+    /** Polls every {@code interval}. */
+    public static void until(String what, Duration interval, BooleanSupplier condition) {
         long deadline = System.nanoTime() + DEADLINE.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out after " + DEADLINE + " waiting for " + what);
             }
-            LockSupport.parkNanos(1_000_000);
+            LockSupport.parkNanos(interval.toNanos());
         }
     }
 
