@@ -41,13 +41,21 @@ public final class TestConsumer implements AutoCloseable {
     private final Map<String, AtomicInteger> runsById = new ConcurrentHashMap<>();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
+    private final Duration visibility;
     private volatile boolean stopping;
 
     public TestConsumer(Broker broker, Map<String, Handler> handlers, int concurrency) {
+        this(broker, handlers, concurrency, "test-worker", Duration.ofMinutes(5));
+    }
+
+    /** Threads named {@code prefix-i}, reserving with this visibility timeout. */
+    public TestConsumer(Broker broker, Map<String, Handler> handlers, int concurrency, String prefix,
+                        Duration visibility) {
         this.broker = broker;
         this.handlers = Map.copyOf(handlers);
+        this.visibility = visibility;
         for (int i = 0; i < concurrency; i++) {
-            String name = "test-worker-" + i;
+            String name = prefix + "-" + i;
             threads.add(Thread.ofPlatform().name(name).start(() -> loop(name)));
         }
     }
@@ -56,7 +64,7 @@ public final class TestConsumer implements AutoCloseable {
         while (!stopping) {
             List<Delivery> got;
             try {
-                got = broker.reserve(worker, List.of(TaskMessage.DEFAULT_QUEUE), 1, Duration.ofMinutes(5),
+                got = broker.reserve(worker, List.of(TaskMessage.DEFAULT_QUEUE), 1, visibility,
                         Duration.ofMillis(50));
             } catch (InterruptedException e) {
                 return;
@@ -76,7 +84,7 @@ public final class TestConsumer implements AutoCloseable {
                     s = new Settlement.Success(JSON.writeValueAsString(h.run(JSON.readTree(m.argsJson()))));
                 } catch (InterruptedException e) {
                     running.decrementAndGet();
-                    return; // closed mid-task: leave the message reserved, as a killed worker would
+                    return; // closed mid-task: leave the message reserved and unsettled, as a killed worker would
                 } catch (Exception e) {
                     s = new Settlement.Failure(e.getClass().getSimpleName() + ": " + e.getMessage(), false);
                 }
