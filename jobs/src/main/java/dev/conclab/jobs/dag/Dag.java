@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  * @param tasks          the tasks in a topological order
  * @param schedule       the cron schedule, or empty for a DAG that runs only when triggered or backfilled
  * @param zone           the zone the schedule and {@code {{ ds }}} are read in
- * @param startDate      the first instant an interval may start at
+ * @param startDate      the first instant an interval may start at ({@link Instant#EPOCH} for "not set"; a
+ *                       scheduled DAG with catch-up must set it)
  * @param catchup        whether missed intervals are run when the scheduler (re)starts
  * @param maxActiveRuns  runs of this DAG RUNNING at once (1..10,000)
  * @param maxActiveTasks task instances of this DAG QUEUED or RUNNING at once, over all its runs (1..100,000)
@@ -67,6 +68,10 @@ public record Dag(
         if (maxActiveTasks < 1 || maxActiveTasks > 100_000) {
             throw new IllegalArgumentException("dag " + id + ": max active tasks must be 1..100000, was "
                     + maxActiveTasks);
+        }
+        if (catchup && schedule.isPresent() && startDate.equals(Instant.EPOCH)) {
+            // Catch-up from the default start date would create a run for every interval since 1970.
+            throw new IllegalArgumentException("dag " + id + ": catchup needs a start date");
         }
         defaultParams = Map.copyOf(Objects.requireNonNull(defaultParams, "default params of dag " + id));
         Map<String, DagTask> byId = new LinkedHashMap<>();

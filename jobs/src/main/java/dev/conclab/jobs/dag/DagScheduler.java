@@ -155,6 +155,11 @@ public final class DagScheduler implements AutoCloseable {
         return store.runs(dag(dagId).id());
     }
 
+    /** The run with this id (a snapshot from the store). */
+    public Optional<DagRun> run(String runId) {
+        return store.run(Objects.requireNonNull(runId, "runId"));
+    }
+
     /** The task instances of a run, in the DAG's topological order. */
     public List<TaskInstance> instances(String runId) {
         DagRun run = store.run(runId).orElseThrow(() -> new IllegalArgumentException("unknown run '" + runId + "'"));
@@ -383,10 +388,5 @@ public final class DagScheduler implements AutoCloseable {
         return new TaskMessage(DispatchIds.queueTaskId(run.runId(), taskId, tryNumber), task.taskName(), args,
                 config.queue(), 0, 0, 0, 0, DispatchIds.idempotencyKey(run.runId(), taskId, tryNumber), 0,
                 task.executionTimeout().toMillis(), null, null, null, null, now);
-    }
-
-    /** For tests and the CLI: the run with this id. */
-    public Optional<DagRun> run(String runId) {
-        return store.run(runId);
     }
 }

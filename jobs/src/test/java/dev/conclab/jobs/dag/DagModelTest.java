@@ -34,6 +34,8 @@ class DagModelTest {
         assertThatThrownBy(() -> Dag.builder("d").build()).hasMessage("dag d has no tasks");
         assertThatThrownBy(() -> Dag.builder("bad id").task("a", "t").add().build())
                 .hasMessageContaining("dag id 'bad id' must match");
+        assertThatThrownBy(() -> Dag.builder("d").schedule("@daily").catchup(true).task("a", "t").add().build())
+                .hasMessage("dag d: catchup needs a start date");
         assertThatThrownBy(() -> Dag.builder("d").task("a", "t").retries(-1, Duration.ZERO).add())
                 .hasMessageContaining("retries must be 0..100");
     }

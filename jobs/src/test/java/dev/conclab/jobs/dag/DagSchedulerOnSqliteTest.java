@@ -46,19 +46,23 @@ class DagSchedulerOnSqliteTest {
         try (SqliteBroker broker = SqliteBroker.open(file);
              DagStore store = DagStore.open(file);
              DagScheduler scheduler = new DagScheduler(broker, store, Clock.systemUTC(), List.of(dag),
-                     SchedulerConfig.defaults().withPollInterval(Duration.ofMillis(5)));
-             TestConsumer worker = new TestConsumer(broker, Map.of("noop", args -> "ok", "hold", args -> {
-                 holding.countDown();
-                 never.await(); // runs until the worker is killed
-                 return "ok";
-             }), 3, "first-worker", VISIBILITY)) {
+                     SchedulerConfig.defaults().withPollInterval(Duration.ofMillis(5)))) {
+            TestConsumer worker = new TestConsumer(broker, Map.of("noop", args -> "ok", "hold", args -> {
+                holding.countDown();
+                never.await(); // runs until the worker is killed
+                return "ok";
+            }), 3, "first-worker", VISIBILITY);
             scheduler.start();
-            runId = scheduler.trigger("etl", Map.of()).runId();
-            Await.until("b1 and b2 to run", () -> holding.getCount() == 0);
-            Await.until("the scheduler to see them running", () -> scheduler.instances(runId).stream()
-                    .filter(ti -> ti.taskId().startsWith("b"))
-                    .allMatch(ti -> ti.state() == TaskInstanceState.RUNNING));
-            worker.close(); // killed mid-task: b1 and b2 stay reserved, unsettled
+            try {
+                String id = scheduler.trigger("etl", Map.of()).runId();
+                runId = id;
+                Await.until("b1 and b2 to run", () -> holding.getCount() == 0);
+                Await.until("the scheduler to see them running", () -> scheduler.instances(id).stream()
+                        .filter(ti -> ti.taskId().startsWith("b"))
+                        .allMatch(ti -> ti.state() == TaskInstanceState.RUNNING));
+            } finally {
+                worker.close(); // killed mid-task: b1 and b2 stay reserved, unsettled
+            }
             firstLife = worker.executions();
         } // then the scheduler, the store and the broker go away
 

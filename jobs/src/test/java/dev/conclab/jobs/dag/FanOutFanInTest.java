@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conclab.jobs.broker.Broker;
 import dev.conclab.jobs.broker.TaskMessage;
-import dev.conclab.jobs.broker.TaskRecord;
 import dev.conclab.jobs.broker.sqlite.SqliteBroker;
 import dev.conclab.jobs.dag.store.DagRun;
 import dev.conclab.jobs.dag.store.DagStore;
@@ -16,9 +15,11 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -110,9 +111,12 @@ class FanOutFanInTest {
         for (int i = 0; i < size; i++) {
             messages.add(TaskMessage.of(UUID.randomUUID().toString(), "work", "[]", System.currentTimeMillis()));
         }
-        List<String> ids = broker.enqueueAll(messages);
-        // Polled as often as the scheduler polls, so both pay the same for watching.
-        Await.until("a wave to finish", Duration.ofMillis(5), () -> broker.records(ids).stream().map(TaskRecord::state)
-                .allMatch(s -> s == TaskState.SUCCESS));
+        Set<String> open = new HashSet<>(broker.enqueueAll(messages));
+        // Polled as the scheduler polls: every 5 ms, asking only about tasks not yet finished.
+        Await.until("a wave to finish", Duration.ofMillis(5), () -> {
+            broker.records(List.copyOf(open)).stream().filter(r -> r.state() == TaskState.SUCCESS)
+                    .forEach(r -> open.remove(r.id()));
+            return open.isEmpty();
+        });
     }
 }
