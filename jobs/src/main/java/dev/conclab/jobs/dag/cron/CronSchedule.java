@@ -20,7 +20,8 @@ import java.util.Objects;
  *
  * <p><b>Time zones.</b> Fire times are wall-clock times in the zone given to {@link #nextAfter}. A wall-clock time
  * that does not exist (the gap when clocks go forward) fires at the same offset past the gap (02:30 becomes 03:30);
- * a wall-clock time that occurs twice (clocks go back) fires once, at the earlier offset.
+ * a wall-clock time that occurs twice (clocks go back) fires once, at the earlier offset: an hourly schedule
+ * fires once per distinct wall-clock hour, 24 times on the 25-hour day and 23 times on the 23-hour day.
  *
  * <p>Immutable and thread-safe. A schedule that can never fire (say {@code 0 0 30 2 *}) is rejected when parsed.
  */
@@ -142,5 +143,4 @@ public final class CronSchedule {
     public int hashCode() {
         return expression.hashCode();
     }
-
 }

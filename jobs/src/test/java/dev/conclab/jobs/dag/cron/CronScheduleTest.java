@@ -87,11 +87,34 @@ class CronScheduleTest {
         Instant first = nextIn("30 1 * * *", NEW_YORK, "2026-10-31T12:00");
         assertThat(first).isEqualTo("2026-11-01T05:30:00Z");
         assertThat(CronSchedule.parse("30 1 * * *").nextAfter(first, NEW_YORK)).isEqualTo("2026-11-02T06:30:00Z");
+        // Hourly: 01:00 EDT, then 02:00 EST; the repeated 01:00 (EST) does not fire again.
+        Instant one = nextIn("0 * * * *", NEW_YORK, "2026-11-01T00:30");
+        assertThat(one).isEqualTo("2026-11-01T05:00:00Z");
+        assertThat(CronSchedule.parse("0 * * * *").nextAfter(one, NEW_YORK)).isEqualTo("2026-11-01T07:00:00Z");
         // Daily midnight keeps local midnight on both sides of the change.
         Instant before = nextIn("0 0 * * *", NEW_YORK, "2026-10-31T12:00");
         Instant after = CronSchedule.parse("0 0 * * *").nextAfter(before, NEW_YORK);
         assertThat(before).isEqualTo("2026-11-01T04:00:00Z");
         assertThat(after).isEqualTo("2026-11-02T05:00:00Z");
+    }
+
+    @Test
+    void hourlyFiresOncePerWallClockHourOnDstDays() {
+        assertThat(firesOn("2026-03-08")).isEqualTo(23); // 23-hour day
+        assertThat(firesOn("2026-11-01")).isEqualTo(24); // 25-hour day
+        assertThat(firesOn("2026-11-02")).isEqualTo(24);
+    }
+
+    private static int firesOn(String date) {
+        CronSchedule hourly = CronSchedule.parse("@hourly");
+        Instant from = LocalDateTime.parse(date + "T00:00").atZone(NEW_YORK).toInstant();
+        Instant to = LocalDateTime.parse(date + "T00:00").plusDays(1).atZone(NEW_YORK).toInstant();
+        int n = 0;
+        for (Instant t = hourly.nextAfter(from.minusSeconds(1), NEW_YORK); t.isBefore(to);
+             t = hourly.nextAfter(t, NEW_YORK)) {
+            n++;
+        }
+        return n;
     }
 
     @Test
