@@ -63,7 +63,8 @@ public record Dag(
         Objects.requireNonNull(zone, "zone of dag " + id);
         Objects.requireNonNull(startDate, "start date of dag " + id);
         if (maxActiveRuns < 1 || maxActiveRuns > 10_000) {
-            throw new IllegalArgumentException("dag " + id + ": max active runs must be 1..10000, was " + maxActiveRuns);
+            throw new IllegalArgumentException("dag " + id + ": max active runs must be 1..10000, was "
+                    + maxActiveRuns);
         }
         if (maxActiveTasks < 1 || maxActiveTasks > 100_000) {
             throw new IllegalArgumentException("dag " + id + ": max active tasks must be 1..100000, was "
@@ -177,7 +178,7 @@ public record Dag(
             return this;
         }
 
-        /** Starts a task that runs the registered queue task {@code taskName}; finish it with {@link TaskBuilder#add}. */
+        /** Starts a task that runs the registered queue task {@code taskName}; {@link TaskBuilder#add} ends it. */
         public TaskBuilder task(String taskId, String taskName) {
             return new TaskBuilder(this, taskId, taskName);
         }

@@ -48,7 +48,8 @@ public record DagTask(
         Objects.requireNonNull(args, "args of " + id);
         upstream = List.copyOf(Objects.requireNonNull(upstream, "upstream of " + id));
         if (upstream.contains(id)) {
-            throw new IllegalArgumentException("task " + id + " lists itself upstream (cycle: " + id + " -> " + id + ")");
+            throw new IllegalArgumentException("task " + id + " lists itself upstream (cycle: " + id + " -> " + id
+                    + ")");
         }
         if (upstream.stream().distinct().count() != upstream.size()) {
             throw new IllegalArgumentException("task " + id + " lists an upstream task twice: " + upstream);

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -43,7 +44,8 @@ public final class GanttTrace {
         ArrayNode events = root.putArray("traceEvents");
         ObjectNode process = events.addObject();
         process.put("name", "process_name").put("ph", "M").put("pid", 1).put("tid", 0);
-        process.putObject("args").put("name", run.runId() + " (" + run.state().name().toLowerCase(java.util.Locale.ROOT) + ")");
+        String state = run.state().name().toLowerCase(Locale.ROOT);
+        process.putObject("args").put("name", run.runId() + " (" + state + ")");
         for (TaskTry t : started) {
             String worker = t.worker() == null ? "unknown worker" : t.worker();
             Integer lane = lanes.get(worker);
@@ -58,7 +60,8 @@ public final class GanttTrace {
             ObjectNode e = events.addObject();
             e.put("name", t.taskId()).put("cat", "task").put("ph", "X").put("pid", 1).put("tid", lane)
                     .put("ts", (t.startMillis() - origin) * 1000).put("dur", Math.max(0, end - t.startMillis()) * 1000);
-            e.putObject("args").put("state", t.state().name().toLowerCase(java.util.Locale.ROOT)).put("try", t.tryNumber())
+            e.putObject("args").put("state", t.state().name().toLowerCase(Locale.ROOT))
+                    .put("try", t.tryNumber())
                     .put("queue_task_id", t.queueTaskId());
         }
         root.put("displayTimeUnit", "ms");

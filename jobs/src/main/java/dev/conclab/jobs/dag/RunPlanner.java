@@ -57,7 +57,8 @@ final class RunPlanner {
         CronSchedule cron = dag.schedule().orElseThrow(() -> new IllegalArgumentException(
                 "dag " + dag.id() + " has no schedule: there are no intervals to backfill"));
         if (to.isBefore(from)) {
-            throw new IllegalArgumentException("backfill of " + dag.id() + ": 'to' " + to + " is before 'from' " + from);
+            throw new IllegalArgumentException("backfill of " + dag.id() + ": 'to' " + to + " is before 'from' "
+                    + from);
         }
         List<Instant> dates = new ArrayList<>();
         for (Instant s = firstAtOrAfter(cron, dag, from); !s.isAfter(to); s = cron.nextAfter(s, dag.zone())) {

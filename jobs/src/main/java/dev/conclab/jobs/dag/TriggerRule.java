@@ -22,7 +22,7 @@ public enum TriggerRule {
     ONE_SUCCESS,
     /** Runs as soon as one upstream failed (it does not wait for the rest); skipped if all are done and none failed. */
     ONE_FAILED,
-    /** Runs when every upstream is done and none failed (succeeded or skipped); upstream_failed as soon as one failed. */
+    /** Runs when all are done and none failed (succeeded or skipped); upstream_failed as soon as one failed. */
     NONE_FAILED;
 
     /** What a rule decides for a task whose run is still open. */

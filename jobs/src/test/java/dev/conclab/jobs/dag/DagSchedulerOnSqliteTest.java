@@ -93,7 +93,9 @@ class DagSchedulerOnSqliteTest {
                     .containsExactlyInAnyOrder("noop", "hold", "hold");
             assertThat(worker.executions()).extracting(TestConsumer.Execution::name)
                     .containsExactlyInAnyOrder("hold", "hold", "noop");
-            assertThat(GanttTrace.of(scheduler.run(runId).orElseThrow(), store.tries(runId), System.currentTimeMillis()))
+            String trace = GanttTrace.of(scheduler.run(runId).orElseThrow(), store.tries(runId),
+                    System.currentTimeMillis());
+            assertThat(trace)
                     .contains("\"ph\":\"X\"").contains("second-worker");
             assertThat(scheduler.lastError()).isNull();
         }

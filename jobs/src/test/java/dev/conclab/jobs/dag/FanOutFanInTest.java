@@ -78,7 +78,8 @@ class FanOutFanInTest {
                 queueOnly = Math.min(queueOnly, threeWavesByHand(broker));
                 long t0 = System.nanoTime();
                 DagRun run = scheduler.trigger("fan", Map.of());
-                Await.until("the run to end", Duration.ofMillis(5), () -> scheduler.run(run.runId()).orElseThrow().state().isFinal());
+                Await.until("the run to end", Duration.ofMillis(5),
+                        () -> scheduler.run(run.runId()).orElseThrow().state().isFinal());
                 viaDag = Math.min(viaDag, (System.nanoTime() - t0) / 1e6);
                 assertThat(scheduler.run(run.runId()).orElseThrow().state()).isEqualTo(DagRunState.SUCCESS);
             }

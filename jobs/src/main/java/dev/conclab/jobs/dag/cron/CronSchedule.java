@@ -9,6 +9,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeSet;
 
 /**
  * A five-field cron schedule ({@code minute hour day-of-month month day-of-week}) with {@code *}, lists, ranges,
@@ -64,7 +65,8 @@ public final class CronSchedule {
         if (text.startsWith("@")) {
             String fields = MACROS.get(text.toLowerCase(Locale.ROOT));
             if (fields == null) {
-                throw new IllegalArgumentException("unknown cron macro '" + text + "' (known: " + MACROS.keySet() + ")");
+                throw new IllegalArgumentException("unknown cron macro '" + text + "' (known: "
+                        + new TreeSet<>(MACROS.keySet()) + ")");
             }
             return new CronSchedule(text, fields.split(" "));
         }
