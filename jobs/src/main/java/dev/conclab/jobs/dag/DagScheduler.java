@@ -33,7 +33,7 @@ import java.util.Optional;
  * the data interval; every missed interval with catch-up, else the latest); promote QUEUED runs to RUNNING up to
  * max active runs, oldest first; read the queue records of QUEUED/RUNNING instances (RECEIVED/STARTED → RUNNING,
  * SUCCESS → SUCCESS, FAILURE/REVOKED → UP_FOR_RETRY after the retry delay while DAG-level retries remain, else
- * FAILED); apply trigger rules (SCHEDULED, SKIPPED, UPSTREAM_FAILED); dispatch SCHEDULED instances up to max active
+ * FAILED; PENDING again after RUNNING, a message a stopping worker released, → QUEUED); apply trigger rules (SCHEDULED, SKIPPED, UPSTREAM_FAILED); dispatch SCHEDULED instances up to max active
  * tasks; end runs whose instances are all final (FAILED if a leaf failed or upstream-failed, else SUCCESS).
  *
  * <p><b>Never dispatched twice.</b> A try's queue task id and idempotency key are functions of (run, task, try)

@@ -47,7 +47,13 @@ final class RunAdvancer {
     void sync(TaskInstance ti, TaskRecord rec, long now) {
         DagTask task = shape.byId().get(ti.taskId());
         switch (rec.state()) {
-            case PENDING, RETRY -> { }
+            case PENDING, RETRY -> {
+                if (ti.state() == TaskInstanceState.RUNNING) {
+                    // The worker gave the message back unrun (graceful shutdown): queued again, same try.
+                    put(new TaskInstance(ti.runId(), ti.taskId(), TaskInstanceState.QUEUED, ti.tryNumber(),
+                            ti.queueTaskId(), 0, 0, 0, null, ti.error()));
+                }
+            }
             case RECEIVED, STARTED -> {
                 long start = rec.startedMillis() > 0 ? rec.startedMillis() : now;
                 if (ti.state() != TaskInstanceState.RUNNING || !same(ti.worker(), rec.worker())) {

@@ -108,6 +108,47 @@ class DagSchedulerTest {
     }
 
     @Test
+    void anInstanceFollowsItsQueueTaskStepByStep() throws Exception {
+        Dag dag = Dag.builder("steps").task("t", "noop").add().build();
+        DagScheduler s = scheduler(store(), dag);
+        DagRun run = s.trigger("steps", Map.of());
+        assertThat(s.instances(run.runId()).getFirst().state()).isEqualTo(TaskInstanceState.NONE);
+        s.runOnce();
+        TaskInstance queued = s.instances(run.runId()).getFirst();
+        assertThat(queued.state()).isEqualTo(TaskInstanceState.QUEUED);
+        assertThat(queued.tryNumber()).isEqualTo(1);
+        assertThat(s.run(run.runId()).orElseThrow().state()).isEqualTo(DagRunState.RUNNING);
+
+        var first = broker.reserve("w1", List.of(TaskMessage.DEFAULT_QUEUE), 1, Duration.ofMinutes(1),
+                Duration.ZERO).getFirst();
+        assertThat(first.message().id()).isEqualTo(queued.queueTaskId());
+        assertThat(first.message().idempotencyKey()).isEqualTo("dag:" + run.runId() + "/t/1");
+        assertThat(first.message().maxRetries()).isZero(); // DAG-level retries, not the queue's
+        s.runOnce();
+        assertThat(s.instances(run.runId()).getFirst().state()).isEqualTo(TaskInstanceState.RUNNING); // RECEIVED
+        broker.started(first);
+        s.runOnce();
+        assertThat(s.instances(run.runId()).getFirst().worker()).isEqualTo("w1");
+        broker.settle(first, new dev.conclab.jobs.broker.Settlement.Release()); // a worker shutting down
+        s.runOnce();
+        assertThat(s.instances(run.runId()).getFirst().state()).isEqualTo(TaskInstanceState.QUEUED);
+
+        var second = broker.reserve("w2", List.of(TaskMessage.DEFAULT_QUEUE), 1, Duration.ofMinutes(1),
+                Duration.ZERO).getFirst();
+        broker.started(second);
+        s.runOnce();
+        assertThat(s.instances(run.runId()).getFirst().state()).isEqualTo(TaskInstanceState.RUNNING);
+        broker.settle(second, new dev.conclab.jobs.broker.Settlement.Success("42"));
+        s.runOnce();
+        TaskInstance done = s.instances(run.runId()).getFirst();
+        assertThat(done.state()).isEqualTo(TaskInstanceState.SUCCESS);
+        assertThat(done.tryNumber()).isEqualTo(1);
+        assertThat(done.worker()).isEqualTo("w2");
+        assertThat(s.run(run.runId()).orElseThrow().state()).isEqualTo(DagRunState.SUCCESS);
+        assertEachTryEnqueuedOnce(1);
+    }
+
+    @Test
     void triggerRulesAfterAFailure() {
         Dag dag = Dag.builder("rules")
                 .task("a", "boom").add()
