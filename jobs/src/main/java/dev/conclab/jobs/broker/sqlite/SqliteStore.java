@@ -134,7 +134,7 @@ final class SqliteStore implements AutoCloseable {
         try {
             ensureOpen();
             Tx tx = new Tx();
-            plain.execute(begin);
+            statement(begin).execute();
             try {
                 result = work.run(tx);
                 for (Map.Entry<String, Long> delta : tx.deltas.entrySet()) {
@@ -143,7 +143,7 @@ final class SqliteStore implements AutoCloseable {
                     add.setString(2, delta.getKey());
                     add.executeUpdate();
                 }
-                plain.execute("COMMIT");
+                statement("COMMIT").execute();
             } catch (SQLException | RuntimeException | Error e) {
                 rollback(e);
                 throw e;
