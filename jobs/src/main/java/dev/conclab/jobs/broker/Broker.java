@@ -75,6 +75,16 @@ public interface Broker extends AutoCloseable {
     void started(Delivery delivery);
 
     /**
+     * {@link #started} for many deliveries, in the order given; a store may commit them as one transaction. Workers
+     * record the starts of tasks that began together in one call.
+     */
+    default void startedAll(List<Delivery> deliveries) {
+        for (Delivery delivery : deliveries) {
+            started(delivery);
+        }
+    }
+
+    /**
      * Ends a reservation, atomically with everything the settlement implies (see {@link Settlement}).
      *
      * @return false if the settlement was dropped as a duplicate (the task already had a final state)

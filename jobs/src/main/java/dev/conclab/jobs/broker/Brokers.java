@@ -1,5 +1,7 @@
 package dev.conclab.jobs.broker;
 
+import dev.conclab.jobs.broker.redis.RedisBroker;
+import dev.conclab.jobs.broker.redis.RedisBrokerConfig;
 import dev.conclab.jobs.broker.sqlite.SqliteBroker;
 import dev.conclab.jobs.broker.sqlite.SqliteOptions;
 import java.nio.file.InvalidPathException;
@@ -20,13 +22,15 @@ import java.util.Objects;
  *       every commit) and {@code busyTimeoutMs=N} (default 10000), joined by {@code &}.
  *       {@code sqlite::memory:} is refused: an in-memory database lives and dies with one connection, so nothing
  *       would survive a restart and no second worker could share it, which defeats a durable queue.</li>
- *   <li>{@code redis://HOST:PORT} — Redis Streams (not built on this branch).</li>
+ *   <li>{@code redis://HOST:PORT[/DB][?prefix=P]} — Redis Streams with consumer groups, for workers on many
+ *       machines ({@link RedisBroker}); database 0 and prefix {@code conclab:jobs:} unless given. The broker
+ *       connects lazily, so opening succeeds while the server is down. {@code rediss://} (TLS) is refused.</li>
  * </ul>
  */
 public final class Brokers {
 
     /** The URL schemes {@link #open} knows. */
-    public static final List<String> SCHEMES = List.of("sqlite:PATH", "redis://HOST:PORT");
+    public static final List<String> SCHEMES = List.of("sqlite:PATH", "redis://HOST:PORT[/DB][?prefix=P]");
 
     private Brokers() {
     }
@@ -34,7 +38,8 @@ public final class Brokers {
     /**
      * Opens the broker the URL names.
      *
-     * @throws IllegalArgumentException if the URL is malformed, names an unknown scheme, or an in-memory SQLite
+     * @throws IllegalArgumentException if the URL is malformed, names an unknown scheme, or an in-memory SQLite, or
+     *         a Redis URL is malformed (see {@link RedisBrokerConfig#fromUrl})
      * @throws dev.conclab.jobs.broker.sqlite.SqliteStoreException if the SQLite file cannot be opened
      */
     public static Broker open(String url) {
@@ -47,8 +52,12 @@ public final class Brokers {
         if (lower.startsWith("sqlite:")) {
             return openSqlite(trimmed.substring("sqlite:".length()), url);
         }
-        if (lower.startsWith("redis://") || lower.startsWith("rediss://")) {
-            throw new UnsupportedOperationException("the Redis broker is not built on this branch: " + url);
+        if (lower.startsWith("rediss://")) {
+            throw new IllegalArgumentException("TLS to Redis (rediss://) is not supported; use redis:// on a "
+                    + "trusted network: " + url);
+        }
+        if (lower.startsWith("redis://")) {
+            return RedisBroker.open(RedisBrokerConfig.fromUrl(trimmed));
         }
         int colon = trimmed.indexOf(':');
         String scheme = colon > 0 ? trimmed.substring(0, colon) : "(none)";

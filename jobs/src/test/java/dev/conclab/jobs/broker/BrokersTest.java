@@ -3,6 +3,8 @@ package dev.conclab.jobs.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.conclab.jobs.broker.redis.RedisBroker;
+import dev.conclab.jobs.broker.redis.RedisBrokerConfig;
 import dev.conclab.jobs.broker.sqlite.SqliteBroker;
 import dev.conclab.jobs.broker.sqlite.SqliteOptions;
 import java.nio.file.Files;
@@ -71,8 +73,28 @@ class BrokersTest {
     }
 
     @Test
-    void redisIsNotBuiltOnThisBranch() {
-        assertThatThrownBy(() -> Brokers.open("redis://127.0.0.1:6379"))
-                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("not built on this branch");
+    void redisUrlOpensARedisBrokerLazily() {
+        // no server is needed to open one: the broker connects on first use
+        try (Broker broker = Brokers.open("redis://127.0.0.1:6390/2?prefix=lab:run-1:")) {
+            assertThat(broker).isInstanceOf(RedisBroker.class);
+            RedisBrokerConfig config = ((RedisBroker) broker).config();
+            assertThat(config.host()).isEqualTo("127.0.0.1");
+            assertThat(config.port()).isEqualTo(6390);
+            assertThat(config.database()).isEqualTo(2);
+            assertThat(config.prefix()).isEqualTo("lab:run-1:");
+        }
+        try (Broker broker = Brokers.open("redis://localhost")) {
+            assertThat(((RedisBroker) broker).config()).isEqualTo(RedisBrokerConfig.of("localhost", 6379));
+        }
+    }
+
+    @Test
+    void badRedisUrlsAreRejected() {
+        assertThatThrownBy(() -> Brokers.open("redis://h:6379/zero")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("database");
+        assertThatThrownBy(() -> Brokers.open("redis://h:6379?prefx=a")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unknown parameter 'prefx'");
+        assertThatThrownBy(() -> Brokers.open("rediss://h:6379")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("TLS");
     }
 }
