@@ -124,8 +124,9 @@ class DagOnWorkerTest {
             int concurrency = worker.config().concurrency();
             double ideal = (1 + (middle + concurrency - 1) / concurrency + 1) * TASK_MILLIS;
             System.out.printf(Locale.ROOT, "[dag fan-out/fan-in] real worker (vthreads) on sqlite: tasks=1000 "
-                    + "concurrency=%d task=%dms ideal=%.0fms dag=%.0fms dag/ideal=%.2f%n", concurrency, TASK_MILLIS,
-                    ideal, best, best / ideal);
+                    + "concurrency=%d task=%dms ideal=%.0fms dag=%.0fms dag/ideal=%.2f; %s%n", concurrency,
+                    TASK_MILLIS, ideal, best, best / ideal, scheduler.stats());
+            assertThat(scheduler.stats().dispatched()).isEqualTo(2_000);
             assertThat(best / ideal).as("wall / ideal critical path").isLessThan(8.0);
         }
     }

@@ -93,6 +93,7 @@ class FanOutFanInTest {
                             + "ideal=%.0fms queue-only=%.0fms dag=%.0fms dag/queue-only=%.2f dag/ideal=%.2f%n",
                     brokerKind, CONCURRENCY, TASK_MILLIS, ideal, queueOnly, viaDag, viaDag / queueOnly,
                     viaDag / ideal);
+            System.out.println("[dag fan-out/fan-in] broker=" + brokerKind + " " + scheduler.stats());
             assertThat(viaDag / queueOnly).as("DAG wall time / the same waves through the queue by hand")
                     .isLessThan(4.0);
         }
