@@ -40,19 +40,20 @@ import java.util.function.Function;
 @Command(name = "jobs", mixinStandardHelpOptions = true,
         subcommands = {JobsCommand.WorkerCommand.class, JobsCommand.SubmitCommand.class,
                 JobsCommand.StatusCommand.class, JobsCommand.InspectCommand.class, JobsCommand.PurgeCommand.class,
-                JobsCommand.RevokeCommand.class, DagsCommand.ListDags.class, DagsCommand.Trigger.class,
+                JobsCommand.RevokeCommand.class, DagsCommand.ListDags.class, DagsCommand.Scheduler.class, DagsCommand.Trigger.class,
                 DagsCommand.Runs.class, DagsCommand.Backfill.class, DagsCommand.Trace.class},
         description = {"The task queue (Celery-like) and the DAG scheduler (Airflow-like), on an embedded SQLite file"
                 + " by default or on Redis (--broker redis://HOST:PORT).",
                 "  ./conclab jobs worker --pool vthreads --concurrency 8      run a worker until Ctrl-C",
                 "  ./conclab jobs submit add 2 3 --wait 10                    submit a task, wait for its result",
-                "  ./conclab jobs inspect                                     queues, in-flight, dead letters"})
+                "  ./conclab jobs inspect                                     queues, in-flight, dead letters",
+                "  ./conclab jobs trigger nightly_report --wait 60            run a DAG (with a worker running)"})
 final class JobsCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new UsageError("jobs needs a subcommand: worker, submit, status, inspect, purge, revoke, dags, trigger,"
-                + " runs, backfill or trace (see: conclab jobs --help)");
+        throw new UsageError("jobs needs a subcommand: worker, submit, status, inspect, purge, revoke, dags, scheduler,"
+                + " trigger, runs, backfill or trace (see: conclab jobs --help)");
     }
 
     /** Where the broker is, shared by every subcommand. */
@@ -264,6 +265,14 @@ final class JobsCommand implements Runnable {
                 options = b.build();
             } catch (IllegalArgumentException e) {
                 throw new UsageError("jobs submit: " + e.getMessage());
+            }
+            for (int i = 0; i < args.size(); i++) {
+                try {
+                    JSON.readTree(args.get(i));
+                } catch (java.io.IOException e) {
+                    throw new UsageError("jobs submit: argument " + (i + 1) + " (" + args.get(i) + ") is not a JSON"
+                            + " value; a string needs quotes, e.g. '\"text\"'");
+                }
             }
             String argsJson = "[" + String.join(",", args) + "]";
             TaskRegistry registry = broker.registry("submit");
