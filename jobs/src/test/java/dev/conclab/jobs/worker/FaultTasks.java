@@ -62,6 +62,14 @@ public final class FaultTasks implements Supplier<TaskRegistry> {
                 }
                 return "done on delivery " + ctx.deliveries();
             }).build())
+            // waits until a file exists: a gate another JVM (the test) opens by creating the file
+            .register(TaskDefinition.builder("await-file", (ctx, args) -> {
+                java.nio.file.Path path = java.nio.file.Path.of(args.get(0).asText());
+                while (!java.nio.file.Files.exists(path)) {
+                    Thread.sleep(5);
+                }
+                return "opened";
+            }).params(ArgType.STRING).build())
             .register(TaskDefinition.builder("record", (ctx, args) -> ORDER.add(args.get(0).asText()))
                     .params(ArgType.STRING).build())
             .register(TaskDefinition.builder("limited", (ctx, args) -> null).rateLimit(10, 1).build())

@@ -461,7 +461,10 @@ public abstract class WorkerFaultsContract {
     void sigtermStopsAWorkerJvmGracefully() throws Exception {
         Child worker = startChildWorker("child", 1, LONG_VISIBILITY);
         Process child = worker.process();
-        String slow = client.submit("sleep", SubmitOptions.builder().priority(9).build(), 1500);
+        // The running task waits for a file this test creates only after the SIGTERM: it cannot finish (and let
+        // the prefetched ones start) before the shutdown began, however slow the machine is.
+        java.nio.file.Path gate = java.nio.file.Files.createTempDirectory("sigterm-gate").resolve("open");
+        String slow = client.submit("await-file", SubmitOptions.builder().priority(9).build(), gate.toString());
         awaitRecord(slow, r -> r.state() == TaskState.STARTED, "STARTED on the child");
         List<String> waiting = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -471,6 +474,8 @@ public abstract class WorkerFaultsContract {
             awaitRecord(id, r -> r.state() == TaskState.RECEIVED, "prefetched by the child");
         }
         child.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its stdout
+        awaitRecord(waiting.getFirst(), r -> r.state() == TaskState.PENDING, "released by the shutdown");
+        java.nio.file.Files.createFile(gate);
         String report = worker.out().readLine(); // read before waitFor: the pipe is closed once it is reaped
         assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(report).as("the shutdown hook's report")
