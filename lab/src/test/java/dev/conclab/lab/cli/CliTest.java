@@ -2,12 +2,10 @@ package dev.conclab.lab.cli;
 
 import dev.conclab.lab.Lab;
 import dev.conclab.lab.catalog.Catalog;
+import dev.conclab.lab.cli.CliRun.Outcome;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-
+import static dev.conclab.lab.cli.CliRun.conclab;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class CliTest {
@@ -18,26 +16,6 @@ class CliTest {
     /** A card still open; which one changes as the lab grows. */
     private static String anOpenCard() {
         return CATALOG.cards().stream().filter(c -> !c.answered()).findFirst().orElseThrow().id();
-    }
-
-    /** The exit status and what the command printed. */
-    private record Outcome(int status, String out, String err) {
-    }
-
-    private static synchronized Outcome conclab(String... args) {
-        PrintStream stdout = System.out;
-        PrintStream stderr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(args);
-            return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(stdout);
-            System.setErr(stderr);
-        }
     }
 
     @Test

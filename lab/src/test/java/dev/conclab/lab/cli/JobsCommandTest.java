@@ -7,20 +7,19 @@ import dev.conclab.jobs.broker.Brokers;
 import dev.conclab.jobs.demo.DemoTasks;
 import dev.conclab.jobs.worker.Worker;
 import dev.conclab.jobs.worker.WorkerConfig;
+import dev.conclab.lab.cli.CliRun.Outcome;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.conclab.lab.cli.CliRun.conclab;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code conclab jobs ...} against a broker file of its own, with a worker running in this JVM where needed. */
@@ -34,9 +33,6 @@ class JobsCommandTest {
     private String brokerUrl;
     private Broker workerBroker;
     private Worker worker;
-
-    private record Outcome(int status, String out, String err) {
-    }
 
     @BeforeEach
     void setUp() {
@@ -64,22 +60,6 @@ class JobsCommandTest {
             all.add(1 + (args.length > 0 ? 1 : 0), "--broker=" + brokerUrl);
         }
         return conclab(all.toArray(String[]::new));
-    }
-
-    private static synchronized Outcome conclab(String... args) {
-        PrintStream stdout = System.out;
-        PrintStream stderr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.execute(args);
-            return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(stdout);
-            System.setErr(stderr);
-        }
     }
 
     @Test
