@@ -57,6 +57,7 @@ import dev.conclab.lab.experiments.network.ParallelIo;
 import dev.conclab.lab.experiments.network.RateLimiterExperiment;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
+import dev.conclab.lab.experiments.tasks.CeleryPools;
 import dev.conclab.lab.experiments.threading.BarrierPhases;
 import dev.conclab.lab.experiments.threading.ContextSwitch;
 import dev.conclab.lab.experiments.threading.DaemonThreads;
@@ -148,7 +149,8 @@ public final class Experiments {
             new MessagingFanOutRaces(),
             new ConnectionScale(),
             new AsyncioConnections(),
-            new UvloopEpoll());
+            new UvloopEpoll(),
+            new CeleryPools());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
