@@ -58,6 +58,7 @@ import dev.conclab.lab.experiments.network.RateLimiterExperiment;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
 import dev.conclab.lab.experiments.tasks.CeleryPools;
+import dev.conclab.lab.experiments.tasks.ScaleOut;
 import dev.conclab.lab.experiments.tasks.TaskRedelivery;
 import dev.conclab.lab.experiments.threading.BarrierPhases;
 import dev.conclab.lab.experiments.threading.ContextSwitch;
@@ -152,7 +153,8 @@ public final class Experiments {
             new AsyncioConnections(),
             new UvloopEpoll(),
             new CeleryPools(),
-            new TaskRedelivery());
+            new TaskRedelivery(),
+            new ScaleOut());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
