@@ -42,7 +42,7 @@ import java.util.concurrent.TimeoutException;
  *       hangs on its first delivery; once the broker's record says STARTED on that worker — the kill is forced
  *       mid-task, not timed — a second worker starts in this JVM and the first is killed with SIGKILL. The second
  *       worker's own {@code reserve} calls reclaim the lapsed reservation: no restart, no sweep. On SQLite in a
- *       temporary directory, and on a private {@code redis-server} (Streams, XAUTOCLAIM) when one is installed.</li>
+ *       temporary directory, and on a private {@code redis-server} (Streams, a lapsed entry taken over with XCLAIM) when one is installed.</li>
  * </ul>
  *
  * <p>Run: {@code ./conclab run task-redelivery}. Expect the Celery default to lose the task, acks_late to finish it
