@@ -57,7 +57,10 @@ import dev.conclab.lab.experiments.network.ParallelIo;
 import dev.conclab.lab.experiments.network.RateLimiterExperiment;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
+import dev.conclab.lab.experiments.tasks.CeleryPools;
 import dev.conclab.lab.experiments.tasks.DagSchedulerExperiment;
+import dev.conclab.lab.experiments.tasks.ScaleOut;
+import dev.conclab.lab.experiments.tasks.TaskRedelivery;
 import dev.conclab.lab.experiments.threading.BarrierPhases;
 import dev.conclab.lab.experiments.threading.ContextSwitch;
 import dev.conclab.lab.experiments.threading.DaemonThreads;
@@ -150,6 +153,9 @@ public final class Experiments {
             new ConnectionScale(),
             new AsyncioConnections(),
             new UvloopEpoll(),
+            new CeleryPools(),
+            new TaskRedelivery(),
+            new ScaleOut(),
             new DagSchedulerExperiment());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
