@@ -116,6 +116,9 @@ public final class RedisBroker implements Broker {
                         .blockingSocketTimeoutMillis(timeout + MAX_BLOCK_MILLIS)
                         .database(config.database())
                         .clientName("conclab-jobs")
+                        // The scripts read RESP2 replies; asking for no negotiation also stops Jedis 8 warning once
+                        // per connection that it will not negotiate RESP3.
+                        .autoNegotiateProtocol(false)
                         .build());
     }
 
