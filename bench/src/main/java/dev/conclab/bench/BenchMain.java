@@ -69,7 +69,7 @@ import java.util.concurrent.ExecutionException;
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
  * [pool] [ratelimit] [crawl] [chat] [jobs] [--quick] [--quiet] [--accuracy-seconds=N]}; no suite named runs them
- * all, in that order (jobs: about 3 minutes, 80 s with {@code --quick}; the rest as follows)
+ * all, in that order (jobs: about 3 minutes, 70 s with {@code --quick}; the rest as follows)
  * (about 14 minutes with the benchmarks' own settings: handoff 80 s, loop 3 shapes × 4 loops × 2 forks × 8 s ≈
  * 200 s, sleepers about 30 s, pool about 3 minutes, ratelimit about 5 minutes on a busy machine). {@code --quick}
  * runs 1 fork and a few short iterations of each (a few minutes in all: rough, for a smoke run). {@code --quiet}
