@@ -341,14 +341,16 @@ public final class JobsBench {
             if (finished == null) {
                 // worker JVMs: read the records in submission order from the first one not yet seen to succeed
                 // (one cheap batched read, unlike stats(), which lists every reservation)
-                List<TaskRecord> chunk = producer.records(ids.subList(cursor, Math.min(n, cursor + 500)));
+                // a small window: re-reading a large unfinished one every poll would load the broker with reads
+                // many times the task count, and slow the workers being measured
+                List<TaskRecord> chunk = producer.records(ids.subList(cursor, Math.min(n, cursor + 64)));
                 int k = 0;
                 while (k < chunk.size() && chunk.get(k).state() == TaskState.SUCCESS) {
                     k++;
                 }
                 cursor += k;
-                if (k < chunk.size() || chunk.isEmpty()) {
-                    LockSupport.parkNanos(5_000_000);
+                if (k == 0) {
+                    LockSupport.parkNanos(2_000_000);
                 }
             } else {
                 LockSupport.parkNanos(200_000);
