@@ -61,10 +61,15 @@ import java.util.concurrent.ExecutionException;
  *   <li>{@code chat}: {@link dev.conclab.bench.chat.ChatBench}, each chat model in a child JVM holding 10,000
  *       WebSocket connections from this one: heap and RSS per idle connection, then the highest broadcast rate in
  *       rooms of 100 with p99 delivery ≤ 50 ms, each with the load average.</li>
+ *   <li>{@code jobs}: {@link dev.conclab.bench.jobs.JobsBench}, the task queue: no-op tasks through 2 workers on
+ *       SQLite and on a private redis-server (no persistence, then {@code appendfsync everysec}) as a ratio to the
+ *       broker alone, submit→start latency percentiles saturated and at half that rate, and a 1,000-task DAG's
+ *       wall time as a ratio to its critical path, each with the load average.</li>
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
- * [pool] [ratelimit] [--quick] [--quiet] [--accuracy-seconds=N]}; no suite named runs all five, in that order
+ * [pool] [ratelimit] [crawl] [chat] [jobs] [--quick] [--quiet] [--accuracy-seconds=N]}; no suite named runs them
+ * all, in that order (jobs: about 3 minutes, 70 s with {@code --quick}; the rest as follows)
  * (about 14 minutes with the benchmarks' own settings: handoff 80 s, loop 3 shapes × 4 loops × 2 forks × 8 s ≈
  * 200 s, sleepers about 30 s, pool about 3 minutes, ratelimit about 5 minutes on a busy machine). {@code --quick}
  * runs 1 fork and a few short iterations of each (a few minutes in all: rough, for a smoke run). {@code --quiet}
@@ -73,7 +78,8 @@ import java.util.concurrent.ExecutionException;
 public final class BenchMain {
 
     /** The suites, in the order they run when none is named. */
-    static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit", "crawl", "chat");
+    static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit", "crawl", "chat",
+            "jobs");
 
     private static final int FOOTPRINT_SLEEPERS = 10_000;
     private static final double ACCURACY_RATE = 10_000;
@@ -180,6 +186,7 @@ public final class BenchMain {
             }
             case "crawl" -> dev.conclab.bench.crawl.CrawlBench.runAndPrint(quick, machine(), out);
             case "chat" -> dev.conclab.bench.chat.ChatBench.runAndPrint(quick, machine(), out);
+            case "jobs" -> dev.conclab.bench.jobs.JobsBench.runAndPrint(quick, machine(), out);
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }
     }

@@ -12,9 +12,10 @@ import java.util.concurrent.LinkedBlockingQueue;
 
 /**
  * One worker's writes of task progress to the broker, batched: one thread takes whatever starts and settlements
- * are waiting and writes runs of them with {@link Broker#startedAll} and {@link Broker#settleAll}, so tasks that
- * finish together cost one commit, not one each. Order is kept: writes reach the broker in the order they were
- * handed in, so a task's start is never written after its settlement.
+ * are waiting (up to {@value #MAX_BATCH}) and writes them with one {@link Broker#startedAll} and one
+ * {@link Broker#settleAll}, so tasks that start and finish together cost two writes, not two each. A batch's starts
+ * are written before its settlements, and batches in the order they were taken, so a task's start is never written
+ * after its settlement.
  *
  * <p>{@link #started} does not wait (STARTED is informational); {@link #settle} blocks until the settlement is
  * written, so a worker frees a task's slot only after its acknowledgement is stored (late ack stays late). A
@@ -107,21 +108,25 @@ final class Recorder {
                 continue; // nobody interrupts this thread on purpose; only Stop ends it
             }
             queue.drainTo(batch, MAX_BATCH - 1);
+            // All the batch's starts first, then all its settlements: two writes per batch, however the two
+            // kinds interleave in the queue (alternating runs cost one write each, and with many tasks finishing
+            // as others start they alternate almost every element). Per task the order still holds: a task's start
+            // is handed in before its settlement, so it is in this batch's starts or in an earlier batch.
+            List<Op> starts = new ArrayList<>();
+            List<Op> settles = new ArrayList<>();
             boolean stop = false;
-            int i = 0;
-            while (i < batch.size()) {
-                Op op = batch.get(i);
-                int j = i;
-                while (j < batch.size() && batch.get(j).getClass() == op.getClass()) {
-                    j++;
-                }
-                List<Op> run = batch.subList(i, j);
+            for (Op op : batch) {
                 switch (op) {
-                    case Start s -> writeStarts(run);
-                    case Settle s -> writeSettlements(run);
+                    case Start s -> starts.add(s);
+                    case Settle s -> settles.add(s);
                     case Stop s -> stop = true;
                 }
-                i = j;
+            }
+            if (!starts.isEmpty()) {
+                writeStarts(starts);
+            }
+            if (!settles.isEmpty()) {
+                writeSettlements(settles);
             }
             batch.clear();
             if (stop) {
