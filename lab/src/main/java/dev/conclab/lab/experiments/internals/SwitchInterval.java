@@ -233,10 +233,15 @@ public final class SwitchInterval implements Experiment {
                 .map(r -> new Series.Point(r.interval() * 1e3, r.interval() * 1e3)).toList()));
 
         if (ctx.requireCores(NO_PARALLELISM, 2)) {
-            SweepRow fastest = rows.stream().max(Comparator.comparingDouble(SweepRow::twoVsOne)).orElseThrow();
+            // One thread alone never switches, so its speed does not depend on the interval: the best one-thread
+            // speed of the whole sweep is its baseline at every interval. (Judged per interval, one slow spell of
+            // the machine during a single one-thread run once made two threads look 1.26× faster.)
+            double oneBest = rows.stream().mapToDouble(SweepRow::oneIps).max().orElseThrow();
+            SweepRow fastest = rows.stream().max(Comparator.comparingDouble(SweepRow::twoIps)).orElseThrow();
             ctx.claim(NO_PARALLELISM, Verdict.atMost(String.format(
-                    "best two-thread vs one-thread speed at %s (the highest ratio): %.2f vs %.2f M loops/s",
-                    fastest.label(), fastest.twoIps() / 1e6, fastest.oneIps() / 1e6), fastest.twoVsOne(), 1.2));
+                    "fastest two-thread speed (at %s) vs the best one-thread speed of the sweep: %.2f vs %.2f M"
+                            + " loops/s", fastest.label(), fastest.twoIps() / 1e6, oneBest / 1e6),
+                    fastest.twoIps() / oneBest, 1.2));
         }
         if (ctx.requireCores(THROUGHPUT_FLAT, 2)) {
             SweepRow slowest = rows.stream().filter(r -> r.interval() >= 0.001)
