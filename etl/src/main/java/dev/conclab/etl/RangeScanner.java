@@ -1,0 +1,147 @@
+package dev.conclab.etl;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Reads one {@link ByteRange} in large chunks into a byte array and parses each line in place: no String, no object
+ * per line, only a reused {@link OrderFields}. Validates (the parser's reject reasons), transforms (amount to EUR,
+ * cancelled and refunded orders left out) and aggregates per (country, day). Not thread safe: one scanner per
+ * thread; the buffer is reused across ranges. Blocks on file I/O.
+ */
+public final class RangeScanner {
+    static final int CHUNK = 1 << 20;
+    /** A line longer than this is rejected as such rather than growing the buffer without bound. */
+    static final int MAX_LINE = 1 << 16;
+
+    private final OrderParser parser;
+    private final OrderFields fields = new OrderFields();
+    private byte[] buf = new byte[CHUNK + MAX_LINE];
+
+    /** A scanner for {@code format}. */
+    public RangeScanner(RecordFormat format) {
+        this.parser = OrderParser.of(Objects.requireNonNull(format, "format"));
+    }
+
+    /** Scans {@code range}. */
+    public RangeResult scan(ByteRange range) throws IOException {
+        if (range.gzip()) {
+            try (InputStream in = new GZIPInputStream(Files.newInputStream(range.file()), 1 << 16)) {
+                return scan(range, in::read, Long.MAX_VALUE, false);
+            }
+        }
+        try (FileChannel ch = FileChannel.open(range.file(), StandardOpenOption.READ)) {
+            long first = range.start() == 0 ? 0 : range.start() - 1;
+            long[] pos = {first};
+            Chunks source = (b, off, len) -> {
+                int n = ch.read(ByteBuffer.wrap(b, off, len), pos[0]);
+                if (n > 0) pos[0] += n;
+                return n;
+            };
+            // Starting one byte early: if that byte is a newline, the range begins exactly at a line start.
+            return scan(range, source, range.end() - first, range.start() > 0);
+        }
+    }
+
+    /** Reads chunks from {@code source}. */
+    @FunctionalInterface
+    interface Chunks {
+        int read(byte[] b, int off, int len) throws IOException;
+    }
+
+    /**
+     * @param limit       lines starting at relative offset {@code >= limit} belong to the next range
+     * @param skipPartial whether the first (partial) line belongs to the previous range
+     */
+    private RangeResult scan(ByteRange range, Chunks source, long limit, boolean skipPartial) throws IOException {
+        Aggregates aggregates = new Aggregates();
+        List<RangeResult.Reject> rejects = new ArrayList<>();
+        long lines = 0, records = 0, filtered = 0;
+        long base = 0;          // relative offset of buf[0]
+        int filled = 0;         // bytes in buf
+        int lineStart = 0;      // index in buf of the current line's first byte
+        boolean skipping = skipPartial;
+        boolean eof = false;
+        boolean firstLineOfFile = range.start() == 0;
+        long bytesRead = 0;
+        scanning:
+        while (true) {
+            if (!eof && filled < buf.length) {
+                int n = source.read(buf, filled, Math.min(CHUNK, buf.length - filled));
+                if (n < 0) eof = true; else { filled += n; bytesRead += n; }
+            }
+            int i = lineStart;
+            while (true) {
+                int nl = indexOfNewline(buf, i, filled);
+                if (nl < 0) break;
+                if (skipping) {
+                    skipping = false;
+                } else {
+                    if (base + lineStart >= limit) break scanning;
+                    lines++;
+                    if (firstLineOfFile && parser.isHeader(buf, lineStart, nl)) {
+                        firstLineOfFile = false;
+                    } else {
+                        firstLineOfFile = false;
+                        int outcome = handle(buf, lineStart, nl, aggregates, rejects, lines);
+                        if (outcome == 1) records++; else if (outcome == 0) filtered++;
+                    }
+                }
+                lineStart = nl + 1;
+                i = lineStart;
+            }
+            if (eof) {
+                // A last line without a newline.
+                if (lineStart < filled && !skipping && base + lineStart < limit) {
+                    lines++;
+                    int outcome = handle(buf, lineStart, filled, aggregates, rejects, lines);
+                    if (outcome == 1) records++; else if (outcome == 0) filtered++;
+                }
+                break;
+            }
+            if (base + lineStart >= limit && !skipping) break;
+            // Keep the unfinished line at the front of the buffer.
+            int carry = filled - lineStart;
+            if (carry >= MAX_LINE) {
+                if (!skipping) {
+                    lines++;
+                    rejects.add(new RangeResult.Reject(lines, "line too long"));
+                }
+                skipping = true; // drop the rest of the long line
+                carry = 0;
+                lineStart = filled;
+            }
+            System.arraycopy(buf, lineStart, buf, 0, carry);
+            base += lineStart;
+            filled = carry;
+            lineStart = 0;
+        }
+        return new RangeResult(range, lines, records, filtered, List.copyOf(rejects), aggregates,
+                range.gzip() ? range.length() : Math.min(bytesRead, range.length()));
+    }
+
+    /** 1 aggregated, 0 filtered out, -1 rejected. */
+    private int handle(byte[] b, int from, int to, Aggregates aggregates, List<RangeResult.Reject> rejects, long line) {
+        String reason = parser.parse(b, from, to, fields);
+        if (reason != null) {
+            rejects.add(new RangeResult.Reject(line, reason));
+            return -1;
+        }
+        if (fields.status != Orders.PAID && fields.status != Orders.SHIPPED) return 0;
+        aggregates.add(Aggregates.key(fields.country, fields.epochDay), 1, Orders.toEurCents(fields.amountCents, fields.currency));
+        return 1;
+    }
+
+    private static int indexOfNewline(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) if (b[i] == '\n') return i;
+        return -1;
+    }
+}
