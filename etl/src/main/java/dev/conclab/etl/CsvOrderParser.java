@@ -5,31 +5,37 @@ package dev.conclab.etl;
  * a quote is rejected as a bad field rather than half-supported). Stateless and thread safe.
  */
 public final class CsvOrderParser implements OrderParser {
-    private static final int FIELDS = 7;
-
     @Override
     public String parse(byte[] b, int from, int to, OrderFields out) {
         out.reset();
         if (to > from && b[to - 1] == '\r') to--;
-        int start = from;
-        int field = 0;
-        for (int i = from; i <= to; i++) {
-            if (i < to && b[i] != ',') continue;
-            if (field >= FIELDS) return "wrong field count";
-            String reason = switch (field) {
-                case 0 -> Orders.parseId(b, start, i, out);
-                case 1 -> Orders.parseTimestamp(b, start, i, out);
-                case 2 -> Orders.checkCustomer(b, start, i);
-                case 3 -> Orders.parseCountry(b, start, i, out);
-                case 4 -> Orders.parseAmount(b, start, i, out);
-                case 5 -> Orders.parseCurrency(b, start, i, out);
-                default -> Orders.parseStatus(b, start, i, out);
-            };
-            if (reason != null) return reason;
-            field++;
-            start = i + 1;
-        }
-        return field == FIELDS ? null : "wrong field count";
+        // Straight-line: find each comma with a tight loop and parse the field in place (no per-field dispatch).
+        int e0 = comma(b, from, to);
+        if (e0 < 0) return from == to ? "bad id" : "wrong field count";
+        String r = Orders.parseId(b, from, e0, out);
+        if (r != null) return r;
+        int e1 = comma(b, e0 + 1, to);
+        if (e1 < 0) return "wrong field count";
+        if ((r = Orders.parseTimestamp(b, e0 + 1, e1, out)) != null) return r;
+        int e2 = comma(b, e1 + 1, to);
+        if (e2 < 0) return "wrong field count";
+        if ((r = Orders.checkCustomer(b, e1 + 1, e2)) != null) return r;
+        int e3 = comma(b, e2 + 1, to);
+        if (e3 < 0) return "wrong field count";
+        if ((r = Orders.parseCountry(b, e2 + 1, e3, out)) != null) return r;
+        int e4 = comma(b, e3 + 1, to);
+        if (e4 < 0) return "wrong field count";
+        if ((r = Orders.parseAmount(b, e3 + 1, e4, out)) != null) return r;
+        int e5 = comma(b, e4 + 1, to);
+        if (e5 < 0) return "wrong field count";
+        if ((r = Orders.parseCurrency(b, e4 + 1, e5, out)) != null) return r;
+        if (comma(b, e5 + 1, to) >= 0) return "wrong field count";
+        return Orders.parseStatus(b, e5 + 1, to, out);
+    }
+
+    private static int comma(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) if (b[i] == ',') return i;
+        return -1;
     }
 
     @Override
