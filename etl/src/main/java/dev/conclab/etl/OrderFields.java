@@ -19,6 +19,10 @@ public final class OrderFields {
     public int status;
     /** Bit set of the fields seen (JSON lines may omit or repeat keys). */
     int seen;
+    /** The last valid date's bytes (a cache kept across records; an impossible value at first). */
+    long cachedYmd = -1;
+    int cachedDd = -1;
+    int cachedEpochDay;
 
     void reset() {
         id = 0; epochDay = 0; country = 0; amountCents = 0; currency = -1; status = -1; seen = 0;
