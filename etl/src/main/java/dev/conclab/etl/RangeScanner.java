@@ -60,53 +60,40 @@ public final class RangeScanner {
         int read(byte[] b, int off, int len) throws IOException;
     }
 
+    // Per-range state of the scan in progress (the scanner is confined to one thread).
+    private Aggregates aggregates;
+    private List<RangeResult.Reject> rejects;
+    private long lines, records, filtered;
+    private boolean skipping, firstLineOfFile, pastLimit;
+
     /**
      * @param limit       lines starting at relative offset {@code >= limit} belong to the next range
      * @param skipPartial whether the first (partial) line belongs to the previous range
      */
     private RangeResult scan(ByteRange range, Chunks source, long limit, boolean skipPartial) throws IOException {
-        Aggregates aggregates = new Aggregates();
-        List<RangeResult.Reject> rejects = new ArrayList<>();
-        long lines = 0, records = 0, filtered = 0;
+        aggregates = new Aggregates();
+        rejects = new ArrayList<>();
+        lines = 0; records = 0; filtered = 0;
+        skipping = skipPartial;
+        firstLineOfFile = range.start() == 0;
+        pastLimit = false;
         long base = 0;          // relative offset of buf[0]
         int filled = 0;         // bytes in buf
         int lineStart = 0;      // index in buf of the current line's first byte
-        boolean skipping = skipPartial;
         boolean eof = false;
-        boolean firstLineOfFile = range.start() == 0;
         long bytesRead = 0;
-        scanning:
         while (true) {
             if (!eof && filled < buf.length) {
                 int n = source.read(buf, filled, Math.min(CHUNK, buf.length - filled));
                 if (n < 0) eof = true; else { filled += n; bytesRead += n; }
             }
-            int i = lineStart;
-            while (true) {
-                int nl = indexOfNewline(buf, i, filled);
-                if (nl < 0) break;
-                if (skipping) {
-                    skipping = false;
-                } else {
-                    if (base + lineStart >= limit) break scanning;
-                    lines++;
-                    if (firstLineOfFile && parser.isHeader(buf, lineStart, nl)) {
-                        firstLineOfFile = false;
-                    } else {
-                        firstLineOfFile = false;
-                        int outcome = handle(buf, lineStart, nl, aggregates, rejects, lines);
-                        if (outcome == 1) records++; else if (outcome == 0) filtered++;
-                    }
-                }
-                lineStart = nl + 1;
-                i = lineStart;
-            }
+            lineStart = consumeLines(lineStart, filled, base, limit);
+            if (pastLimit) break;
             if (eof) {
                 // A last line without a newline.
                 if (lineStart < filled && !skipping && base + lineStart < limit) {
                     lines++;
-                    int outcome = handle(buf, lineStart, filled, aggregates, rejects, lines);
-                    if (outcome == 1) records++; else if (outcome == 0) filtered++;
+                    handle(buf, lineStart, filled);
                 }
                 break;
             }
@@ -127,20 +114,54 @@ public final class RangeScanner {
             filled = carry;
             lineStart = 0;
         }
-        return new RangeResult(range, lines, records, filtered, List.copyOf(rejects), aggregates,
+        RangeResult result = new RangeResult(range, lines, records, filtered, List.copyOf(rejects), aggregates,
                 range.gzip() ? range.length() : Math.min(bytesRead, range.length()));
+        aggregates = null;
+        rejects = null;
+        return result;
     }
 
-    /** 1 aggregated, 0 filtered out, -1 rejected. */
-    private int handle(byte[] b, int from, int to, Aggregates aggregates, List<RangeResult.Reject> rejects, long line) {
+    /**
+     * Handles the complete lines of {@code buf[lineStart, filled)}; a method of its own so the JIT compiles this hot
+     * loop early (it is called once per chunk) instead of waiting to replace the long-running scan loop on stack.
+     *
+     * @return the start of the first line not handled (unfinished, or past the limit: then {@link #pastLimit})
+     */
+    private int consumeLines(int lineStart, int filled, long base, long limit) {
+        byte[] b = buf;
+        while (true) {
+            int nl = indexOfNewline(b, lineStart, filled);
+            if (nl < 0) return lineStart;
+            if (skipping) {
+                skipping = false;
+            } else {
+                if (base + lineStart >= limit) {
+                    pastLimit = true;
+                    return lineStart;
+                }
+                lines++;
+                if (firstLineOfFile && parser.isHeader(b, lineStart, nl)) {
+                    firstLineOfFile = false;
+                } else {
+                    firstLineOfFile = false;
+                    handle(b, lineStart, nl);
+                }
+            }
+            lineStart = nl + 1;
+        }
+    }
+
+    private void handle(byte[] b, int from, int to) {
         String reason = parser.parse(b, from, to, fields);
         if (reason != null) {
-            rejects.add(new RangeResult.Reject(line, reason));
-            return -1;
+            rejects.add(new RangeResult.Reject(lines, reason));
+        } else if (fields.status != Orders.PAID && fields.status != Orders.SHIPPED) {
+            filtered++;
+        } else {
+            records++;
+            aggregates.add(Aggregates.key(fields.country, fields.epochDay), 1,
+                    Orders.toEurCents(fields.amountCents, fields.currency));
         }
-        if (fields.status != Orders.PAID && fields.status != Orders.SHIPPED) return 0;
-        aggregates.add(Aggregates.key(fields.country, fields.epochDay), 1, Orders.toEurCents(fields.amountCents, fields.currency));
-        return 1;
     }
 
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
