@@ -69,8 +69,14 @@ public final class Orders {
                 || b[from + 13] != ':' || b[from + 16] != ':' || b[from + 19] != 'Z') {
             return "bad timestamp";
         }
-        int hh = digits(b, from + 11, 2), mm = digits(b, from + 14, 2), ss = digits(b, from + 17, 2);
-        if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59) return "bad timestamp";
+        int h1 = b[from + 11] - '0', h2 = b[from + 12] - '0', m1 = b[from + 14] - '0', m2 = b[from + 15] - '0';
+        int s1 = b[from + 17] - '0', s2 = b[from + 18] - '0';
+        // Each digit in 0..9 (one unsigned compare each), then the ranges: hh <= 23, mm and ss <= 59.
+        if (Integer.compareUnsigned(h1, 2) > 0 || Integer.compareUnsigned(h2, 9) > 0 || (h1 == 2 && h2 > 3)
+                || Integer.compareUnsigned(m1, 5) > 0 || Integer.compareUnsigned(m2, 9) > 0
+                || Integer.compareUnsigned(s1, 5) > 0 || Integer.compareUnsigned(s2, 9) > 0) {
+            return "bad timestamp";
+        }
         // Most records of a range share a few days: the last valid date's 10 bytes, compared as two words, skip
         // the date arithmetic.
         long ymd = (long) LONGS.get(b, from);

@@ -39,6 +39,10 @@ class OrderParsersTest {
     void csvRejectReasons() {
         assertThat(csv("1,2026-13-40T00:00:00Z,C1,DE,1.00,EUR,PAID")).isEqualTo("bad timestamp");
         assertThat(csv("1,2025-02-29T00:00:00Z,C1,DE,1.00,EUR,PAID")).isEqualTo("bad timestamp");
+        for (String time : new String[] {"24:00:00", "23:60:00", "23:59:60", "2a:00:00", "0/:00:00", "19:5:000"}) {
+            assertThat(csv("1,2026-01-01T" + time + "Z,C1,DE,1.00,EUR,PAID")).as(time).isEqualTo("bad timestamp");
+        }
+        assertThat(csv("1,2026-01-01T19:59:59Z,C1,DE,1.00,EUR,PAID")).isNull();
         assertThat(csv("1,2026-01-01T00:00:00Z,C1,d3,1.00,EUR,PAID")).isEqualTo("bad country");
         assertThat(csv("1,2026-01-01T00:00:00Z,C1,DE,12x.50,EUR,PAID")).isEqualTo("bad amount");
         assertThat(csv("1,2026-01-01T00:00:00Z,C1,DE,-1.00,EUR,PAID")).isEqualTo("amount out of range");
