@@ -1,0 +1,107 @@
+package dev.conclab.bench.pipeline;
+
+import dev.conclab.toolkit.pipeline.BatchingChannel;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Control;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Item hand-off throughput of the pipeline engine's channel against {@link ArrayBlockingQueue}: one producer
+ * thread, one consumer thread, items handed over one at a time by the caller.
+ *
+ * <p><b>BASELINE: {@code ArrayBlockingQueue(1024)}</b>: one lock acquisition on each side per item. Variant:
+ * {@code BatchingChannel(capacity 4 batches, batchSize 256)}, the same 1024 items of room, handed over a batch at a
+ * time: one lock acquisition per 256 items on each side, the rest is a plain array store and load in a thread's
+ * own batch. Neither spins: a side that finds the buffer full or empty parks on a lock condition.
+ *
+ * <p>Both sides use timed calls and give up once JMH says the iteration is over, as in
+ * {@code dev.conclab.bench.queues.HandoffBenchmark}, so no thread is left blocked. The score to read is
+ * {@code take}'s: items received per second.
+ *
+ * <p><b>What to expect.</b> The issue asks for at least 3× the baseline. Run with
+ * {@code BenchMain pipeline} (ratios printed with the machine) or
+ * {@code java -jar bench/target/benchmarks.jar ChannelHandoffBenchmark}.
+ */
+@State(Scope.Group)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 2, jvmArgsAppend = {"-Xms256m", "-Xmx256m", "--sun-misc-unsafe-memory-access=allow"})
+public class ChannelHandoffBenchmark {
+
+    /** The baseline's name, which the runner divides by. */
+    public static final String BASELINE = "ArrayBlockingQueue";
+
+    private static final long TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final Integer ITEM = 42;
+    private static final int ROOM = 1024;
+    private static final int BATCH = 256;
+
+    @Param({BASELINE, "BatchingChannel"})
+    public String queue;
+
+    private ArrayBlockingQueue<Integer> abq;
+    private BatchingChannel.Sender<Integer> sender;
+    private BatchingChannel.Receiver<Integer> receiver;
+
+    @Setup
+    public void setUp() {
+        abq = new ArrayBlockingQueue<>(ROOM);
+        BatchingChannel<Integer> ch = new BatchingChannel<>(ROOM / BATCH, BATCH);
+        sender = ch.newSender();
+        receiver = ch.newReceiver();
+    }
+
+    @Benchmark
+    @Group("handoff")
+    @GroupThreads(1)
+    public boolean put(Control control) throws InterruptedException {
+        boolean batching = !queue.equals(BASELINE);
+        while (!control.stopMeasurement) {
+            if (batching ? sender.send(ITEM, TIMEOUT_NANOS, TimeUnit.NANOSECONDS)
+                    : abq.offer(ITEM, TIMEOUT_NANOS, TimeUnit.NANOSECONDS)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Benchmark
+    @Group("handoff")
+    @GroupThreads(1)
+    public Integer take(Control control) throws InterruptedException {
+        boolean batching = !queue.equals(BASELINE);
+        while (!control.stopMeasurement) {
+            Integer item;
+            if (batching) {
+                try {
+                    item = receiver.receive(TIMEOUT_NANOS, TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    item = null;
+                }
+            } else {
+                item = abq.poll(TIMEOUT_NANOS, TimeUnit.NANOSECONDS);
+            }
+            if (item != null) {
+                return item;
+            }
+        }
+        return null;
+    }
+}
