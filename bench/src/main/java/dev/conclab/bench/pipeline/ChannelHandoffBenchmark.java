@@ -24,9 +24,9 @@ import java.util.concurrent.TimeoutException;
  * Item hand-off throughput of the pipeline engine's channel against {@link ArrayBlockingQueue}: one producer
  * thread, one consumer thread, items handed over one at a time by the caller.
  *
- * <p><b>BASELINE: {@code ArrayBlockingQueue(1024)}</b>: one lock acquisition on each side per item. Variant:
- * {@code BatchingChannel(capacity 4 batches, batchSize 256)}, the same 1024 items of room, handed over a batch at a
- * time: one lock acquisition per 256 items on each side, the rest is a plain array store and load in a thread's
+ * <p><b>BASELINE: {@code ArrayBlockingQueue(room)}</b>: one lock acquisition on each side per item. Variant:
+ * {@code BatchingChannel(room / batch batches of batch items)}, the same room (4096 items, batches of 256 by default), handed over a batch at a
+ * time: one lock acquisition per batch on each side, the rest is a plain array store and load in a thread's
  * own batch. Neither spins: a side that finds the buffer full or empty parks on a lock condition.
  *
  * <p>Both sides use timed calls and give up once JMH says the iteration is over, as in
@@ -50,11 +50,17 @@ public class ChannelHandoffBenchmark {
 
     private static final long TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final Integer ITEM = 42;
-    private static final int ROOM = 1024;
-    private static final int BATCH = 256;
 
     @Param({BASELINE, "BatchingChannel"})
     public String queue;
+
+    /** Items of room in each: the queue's capacity, the channel's batches × batch size. */
+    @Param({"4096"})
+    public int room;
+
+    /** The channel's batch size. */
+    @Param({"256"})
+    public int batch;
 
     private ArrayBlockingQueue<Integer> abq;
     private BatchingChannel.Sender<Integer> sender;
@@ -62,8 +68,11 @@ public class ChannelHandoffBenchmark {
 
     @Setup
     public void setUp() {
-        abq = new ArrayBlockingQueue<>(ROOM);
-        BatchingChannel<Integer> ch = new BatchingChannel<>(ROOM / BATCH, BATCH);
+        if (room % batch != 0) {
+            throw new IllegalArgumentException("room " + room + " is not a multiple of batch " + batch);
+        }
+        abq = new ArrayBlockingQueue<>(room);
+        BatchingChannel<Integer> ch = new BatchingChannel<>(room / batch, batch);
         sender = ch.newSender();
         receiver = ch.newReceiver();
     }
