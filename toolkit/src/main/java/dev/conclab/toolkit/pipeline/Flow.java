@@ -183,10 +183,13 @@ public final class Flow<T> {
         Objects.requireNonNull(sink, "sink");
         StageOptions unordered = new StageOptions(options.parallelism(), options.virtualThreads(), options.capacity(),
                 false, 1);
+        StageMetrics[] self = new StageMetrics[1]; // set below, before any worker starts
         Flow<Boolean> done = map(name, unordered, item -> {
             sink.accept(item);
+            self[0].out.increment(); // a sink's "out" is what it consumed without failing
             return null; // nothing flows out of a sink
         });
+        self[0] = b.metrics.getLast();
         b.consume(done.outlet, 1); // an empty, closed-at-end channel nobody reads
     }
 

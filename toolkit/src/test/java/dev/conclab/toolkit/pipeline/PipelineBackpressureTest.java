@@ -49,6 +49,8 @@ class PipelineBackpressureTest {
 
         // channel capacities + one item in each worker (2 + 1) + the one the source has just handed over
         long bound = CAPACITY + CAPACITY + 3 + 1;
+        System.out.printf("backpressure: max in flight %d (bound %d), %d items in %.0f ms%n", maxInFlight.get(),
+                bound, ITEMS, elapsed / 1e6);
         assertThat(done.get()).isEqualTo(ITEMS);
         assertThat(maxInFlight.get()).as("max items in flight").isLessThanOrEqualTo(bound);
         assertThat(maxInFlight.get()).as("the channels did fill: the bound was reached").isGreaterThan(CAPACITY);

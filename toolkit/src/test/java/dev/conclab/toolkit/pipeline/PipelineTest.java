@@ -232,6 +232,7 @@ class PipelineTest {
             assertThat(byName.get(stage).queueDepth()).as(stage).isZero();
         }
         assertThat(byName.get("slow").itemsOut()).isEqualTo(200);
+        assertThat(byName.get("sink").itemsOut()).isEqualTo(200);
         assertThat(byName.get("slow").busy()).isGreaterThanOrEqualTo(java.time.Duration.ofMillis(200));
         assertThat(p.bottleneck()).get().extracting(StageStats::name).isEqualTo("slow");
     }
