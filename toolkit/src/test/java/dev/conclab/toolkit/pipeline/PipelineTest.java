@@ -237,6 +237,34 @@ class PipelineTest {
         assertThat(p.bottleneck()).get().extracting(StageStats::name).isEqualTo("slow");
     }
 
+    /** The slow stage is held on a latch: items pile up in its input channel, not anywhere downstream. */
+    @Test
+    void queueDepthShowsWhereItemsPileUp() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        PipelineBuilder b = Pipeline.builder();
+        b.source("src", range(1000))
+                .map("fast", StageOptions.serial().withCapacity(10), x -> x)
+                .map("stuck", StageOptions.serial().withCapacity(20), x -> {
+                    release.await();
+                    return x;
+                })
+                .sink("sink", StageOptions.serial().withCapacity(30), x -> {});
+        Pipeline p = b.start();
+        while (stats(p, "stuck").queueDepth() < 20 || stats(p, "fast").queueDepth() < 10) {
+            Thread.onSpinWait(); // both fill up for certain: nothing leaves "stuck" until the latch opens
+        }
+        assertThat(stats(p, "stuck").queueCapacity()).isEqualTo(20);
+        assertThat(stats(p, "sink").queueDepth()).isZero();
+        assertThat(stats(p, "src").itemsOut()).isLessThanOrEqualTo(10 + 20 + 1 + 1);
+        release.countDown();
+        p.await();
+        assertThat(stats(p, "sink").itemsOut()).isEqualTo(1000);
+    }
+
+    private static StageStats stats(Pipeline p, String stage) {
+        return p.metrics().stream().filter(s -> s.name().equals(stage)).findFirst().orElseThrow();
+    }
+
     @Test
     void drainStopsTheSourceAndLosesNothingItAccepted() throws Exception {
         AtomicLong accepted = new AtomicLong();
