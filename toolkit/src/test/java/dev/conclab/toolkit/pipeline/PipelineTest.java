@@ -158,9 +158,11 @@ class PipelineTest {
         Flow<String> evens = branches.get(0).map("a", x -> "a" + x);
         Flow<String> odds = branches.get(1).map("b", StageOptions.parallel(2), x -> "b" + x);
         List<String> sunk = new CopyOnWriteArrayList<>();
-        Flow.merge("merge", evens, odds).sink("sink", sunk::add);
+        Flow.merge("merge", 16, evens, odds).sink("sink", sunk::add);
         Pipeline p = b.start();
         p.await();
+        assertThat(stats(p, "merge").queueCapacity()).isEqualTo(32);
+        assertThat(stats(p, "merge").itemsIn()).isEqualTo(400);
         List<String> expected = new ArrayList<>();
         range(200).forEach(x -> {
             expected.add("a" + x);
