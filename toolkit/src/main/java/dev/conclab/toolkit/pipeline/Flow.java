@@ -183,10 +183,13 @@ public final class Flow<T> {
         Objects.requireNonNull(sink, "sink");
         StageOptions unordered = new StageOptions(options.parallelism(), options.virtualThreads(), options.capacity(),
                 false, 1);
+        StageMetrics[] self = new StageMetrics[1]; // set below, before any worker starts
         Flow<Boolean> done = map(name, unordered, item -> {
             sink.accept(item);
+            self[0].out.increment(); // a sink's "out" is what it consumed without failing
             return null; // nothing flows out of a sink
         });
+        self[0] = b.metrics.getLast();
         b.consume(done.outlet, 1); // an empty, closed-at-end channel nobody reads
     }
 
@@ -200,7 +203,12 @@ public final class Flow<T> {
      * slowest branch (backpressure from every branch).
      */
     public List<Flow<T>> broadcast(String name, int n) {
-        return fanOut(name, n, null);
+        return fanOut(name, n, StageOptions.DEFAULT_CAPACITY, null);
+    }
+
+    /** {@link #broadcast(String, int)} with an input channel of {@code capacity} items. */
+    public List<Flow<T>> broadcast(String name, int n, int capacity) {
+        return fanOut(name, n, capacity, null);
     }
 
     /**
@@ -208,14 +216,19 @@ public final class Flow<T> {
      * items with equal keys go to the same branch, in order.
      */
     public List<Flow<T>> partition(String name, int n, Function<? super T, ?> key) {
-        return fanOut(name, n, Objects.requireNonNull(key, "key"));
+        return fanOut(name, n, StageOptions.DEFAULT_CAPACITY, Objects.requireNonNull(key, "key"));
     }
 
-    private List<Flow<T>> fanOut(String name, int n, Function<? super T, ?> key) {
+    /** {@link #partition(String, int, Function)} with an input channel of {@code capacity} items. */
+    public List<Flow<T>> partition(String name, int n, int capacity, Function<? super T, ?> key) {
+        return fanOut(name, n, capacity, Objects.requireNonNull(key, "key"));
+    }
+
+    private List<Flow<T>> fanOut(String name, int n, int capacity, Function<? super T, ?> key) {
         if (n < 1) {
             throw new IllegalArgumentException("branch count must be at least 1, got " + n);
         }
-        BoundedChannel<T> in = b.consume(outlet, StageOptions.DEFAULT_CAPACITY);
+        BoundedChannel<T> in = b.consume(outlet, capacity);
         StageMetrics m = b.stage(name, 1, in);
         List<Outlet<T>> outs = new ArrayList<>();
         List<Flow<T>> flows = new ArrayList<>();
@@ -260,19 +273,25 @@ public final class Flow<T> {
     /** Fan-in: one flow with the items of all {@code flows}, interleaved as they come (each input's order kept). */
     @SafeVarargs
     public static <T> Flow<T> merge(String name, Flow<? extends T>... flows) {
+        return merge(name, StageOptions.DEFAULT_CAPACITY, flows);
+    }
+
+    /** {@link #merge(String, Flow[])} with an input channel of {@code capacity} items per merged flow. */
+    @SafeVarargs
+    public static <T> Flow<T> merge(String name, int capacity, Flow<? extends T>... flows) {
         if (flows.length == 0) {
             throw new IllegalArgumentException("merge needs at least one flow");
         }
         PipelineBuilder b = flows[0].b;
-        BoundedChannel<T> shared = new BoundedChannel<>(StageOptions.DEFAULT_CAPACITY);
-        StageMetrics m = b.stage(name, flows.length, shared);
+        StageMetrics m = b.stage(name, flows.length, null);
         Outlet<T> out = b.outlet(name, flows.length);
         for (int i = 0; i < flows.length; i++) {
             @SuppressWarnings("unchecked") Flow<T> f = (Flow<T>) flows[i];
             if (f.b != b) {
                 throw new IllegalArgumentException("cannot merge flows of different pipelines");
             }
-            BoundedChannel<T> in = b.consume(f.outlet, StageOptions.DEFAULT_CAPACITY);
+            BoundedChannel<T> in = b.consume(f.outlet, capacity);
+            m.addInput(in);
             b.task(name, i, false, p -> forward(in, m, out));
         }
         return new Flow<>(b, out);
@@ -313,6 +332,7 @@ public final class Flow<T> {
         BoundedChannel<L> inL = b.consume(left.outlet, StageOptions.DEFAULT_CAPACITY);
         BoundedChannel<R> inR = b.consume(right.outlet, StageOptions.DEFAULT_CAPACITY);
         StageMetrics m = b.stage(name, 2, inL);
+        m.addInput(inR);
         Outlet<O> out = b.outlet(name, 2);
         JoinState<K, L, R> state = new JoinState<>();
         b.task(name, 0, false, p -> joinSide(b, m, inL, leftKey, state.lock, state.left, state.right,

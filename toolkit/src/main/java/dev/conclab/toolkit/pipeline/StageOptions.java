@@ -41,14 +41,17 @@ public record StageOptions(int parallelism, boolean virtualThreads, int capacity
         return new StageOptions(n, false, DEFAULT_CAPACITY, false, Math.max(1, 4 * n));
     }
 
+    /** A copy with {@code n} workers. */
     public StageOptions withParallelism(int n) {
         return new StageOptions(n, virtualThreads, capacity, ordered, reorderWindow);
     }
 
+    /** A copy whose workers are virtual threads: for stages that mostly wait (I/O), not for CPU work. */
     public StageOptions withVirtualThreads() {
         return new StageOptions(parallelism, true, capacity, ordered, reorderWindow);
     }
 
+    /** A copy whose input channel holds {@code c} items. */
     public StageOptions withCapacity(int c) {
         return new StageOptions(parallelism, virtualThreads, c, ordered, reorderWindow);
     }

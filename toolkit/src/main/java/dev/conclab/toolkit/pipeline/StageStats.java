@@ -11,8 +11,8 @@ import java.time.Duration;
  * @param itemsIn       items the stage has taken from its input
  * @param itemsOut      items the stage has passed on (or consumed, for a sink)
  * @param failed        items sent to the dead letters by this stage
- * @param queueDepth    items waiting in the stage's input channel now
- * @param queueCapacity the capacity of the stage's input channel
+ * @param queueDepth    items waiting in the stage's input channel now (summed over the inputs of a merge or join)
+ * @param queueCapacity the capacity of the stage's input channel (summed likewise)
  * @param busy          total time the workers spent in the stage's function (summed over workers)
  */
 public record StageStats(String name, int parallelism, long itemsIn, long itemsOut, long failed, int queueDepth,
