@@ -65,10 +65,12 @@ import java.util.concurrent.ExecutionException;
  *       SQLite and on a private redis-server (no persistence, then {@code appendfsync everysec}) as a ratio to the
  *       broker alone, submit→start latency percentiles saturated and at half that rate, and a 1,000-task DAG's
  *       wall time as a ratio to its critical path, each with the load average.</li>
+ *   <li>{@code pipeline}: {@link dev.conclab.bench.pipeline.ChannelHandoffBenchmark}, the pipeline engine's
+ *       batching channel against {@code ArrayBlockingQueue}, 1 producer and 1 consumer, as a ratio.</li>
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
- * [pool] [ratelimit] [crawl] [chat] [jobs] [--quick] [--quiet] [--accuracy-seconds=N]}; no suite named runs them
+ * [pool] [ratelimit] [crawl] [chat] [jobs] [pipeline] [--quick] [--quiet] [--accuracy-seconds=N]}; no suite named runs them
  * all, in that order (jobs: about 3 minutes, 70 s with {@code --quick}; the rest as follows)
  * (about 14 minutes with the benchmarks' own settings: handoff 80 s, loop 3 shapes × 4 loops × 2 forks × 8 s ≈
  * 200 s, sleepers about 30 s, pool about 3 minutes, ratelimit about 5 minutes on a busy machine). {@code --quick}
@@ -79,7 +81,7 @@ public final class BenchMain {
 
     /** The suites, in the order they run when none is named. */
     static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit", "crawl", "chat",
-            "jobs");
+            "jobs", "pipeline");
 
     private static final int FOOTPRINT_SLEEPERS = 10_000;
     private static final double ACCURACY_RATE = 10_000;
@@ -187,6 +189,22 @@ public final class BenchMain {
             case "crawl" -> dev.conclab.bench.crawl.CrawlBench.runAndPrint(quick, machine(), out);
             case "chat" -> dev.conclab.bench.chat.ChatBench.runAndPrint(quick, machine(), out);
             case "jobs" -> dev.conclab.bench.jobs.JobsBench.runAndPrint(quick, machine(), out);
+            case "pipeline" -> {
+                ChainedOptionsBuilder options = options(
+                        dev.conclab.bench.pipeline.ChannelHandoffBenchmark.class, verbosity);
+                if (quick) {
+                    quickThroughput(options);
+                }
+                Map<String, Rate> rates = handoffRates(new Runner(options.build()).run());
+                out.println();
+                out.println("Pipeline channel item hand-off, 1 producer + 1 consumer (ChannelHandoffBenchmark.take),"
+                        + " the issue asks for >= 3x ArrayBlockingQueue");
+                out.println("machine: " + machine() + " · load average " + SlowestCall.loadAverage());
+                Rate base = rates.get(dev.conclab.bench.pipeline.ChannelHandoffBenchmark.BASELINE);
+                out.printf("%-22s %16s %12s %10s%n", "channel", "items/s", "± (99.9%)", "ratio");
+                rates.forEach((q, r) -> out.printf("%-22s %,16.0f %,12.0f %9.3f×%n", q, r.perSecond(), r.error(),
+                        base == null ? Double.NaN : r.perSecond() / base.perSecond()));
+            }
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }
     }

@@ -1,0 +1,73 @@
+package dev.conclab.etl;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * The ceiling an ETL run is measured against: count the newlines of the same ranges with the same reads and the
+ * same number of threads, doing nothing else. Stateless; {@link #count} blocks until done and leaves no thread.
+ */
+public final class NewlineCount {
+    private NewlineCount() {}
+
+    /** The count and how long it took. */
+    public record Result(long newlines, long bytes, long nanos) {
+        /** MB/s (MB = 10^6 bytes). */
+        public double mbPerSecond() { return nanos == 0 ? 0 : bytes / 1e6 / (nanos / 1e9); }
+    }
+
+    /** Counts the newlines of {@code ranges} on {@code threads} threads. */
+    public static Result count(List<ByteRange> ranges, int threads) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        long newlines = 0, bytes = 0;
+        try (ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("newline-count-", 0).factory())) {
+            List<Future<long[]>> parts = ranges.stream().map(r -> pool.submit(() -> countRange(r))).toList();
+            for (Future<long[]> f : parts) {
+                long[] p = f.get();
+                newlines += p[0];
+                bytes += p[1];
+            }
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
+        return new Result(newlines, bytes, System.nanoTime() - t0);
+    }
+
+    private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[RangeScanner.CHUNK]);
+
+    private static long[] countRange(ByteRange r) throws IOException {
+        byte[] buf = BUFFERS.get();
+        long n = 0;
+        if (r.gzip()) {
+            try (InputStream in = new GZIPInputStream(Files.newInputStream(r.file()), 1 << 16)) {
+                for (int k; (k = in.read(buf)) > 0; ) n += newlines(buf, k);
+            }
+            return new long[] {n, r.length()};
+        }
+        try (FileChannel ch = FileChannel.open(r.file(), StandardOpenOption.READ)) {
+            for (long pos = r.start(); pos < r.end(); ) {
+                int k = ch.read(ByteBuffer.wrap(buf, 0, (int) Math.min(buf.length, r.end() - pos)), pos);
+                if (k <= 0) break;
+                n += newlines(buf, k);
+                pos += k;
+            }
+        }
+        return new long[] {n, r.length()};
+    }
+
+    private static long newlines(byte[] b, int len) {
+        long n = 0;
+        for (int i = 0; i < len; i++) if (b[i] == '\n') n++;
+        return n;
+    }
+}

@@ -1,0 +1,30 @@
+package dev.conclab.etl;
+
+/**
+ * One parsed order, reused from record to record so parsing allocates nothing per line. Not thread safe: each
+ * scanning thread owns one.
+ */
+public final class OrderFields {
+    /** The order id. */
+    public long id;
+    /** Days since 1970-01-01 (UTC) of the order's timestamp. */
+    public int epochDay;
+    /** The country as two ASCII letters packed into the low 16 bits ({@code 'D' << 8 | 'E'}). */
+    public int country;
+    /** The amount in the order's currency, in hundredths. */
+    public long amountCents;
+    /** Index into {@link Orders#CURRENCIES}. */
+    public int currency;
+    /** Index into {@link Orders#STATUSES}. */
+    public int status;
+    /** Bit set of the fields seen (JSON lines may omit or repeat keys). */
+    int seen;
+    /** The last valid date's bytes (a cache kept across records; an impossible value at first). */
+    long cachedYmd = -1;
+    int cachedDd = -1;
+    int cachedEpochDay;
+
+    void reset() {
+        id = 0; epochDay = 0; country = 0; amountCents = 0; currency = -1; status = -1; seen = 0;
+    }
+}

@@ -1,0 +1,42 @@
+/**
+ * Pipelines: stages connected by bounded channels, each stage with its own workers, with backpressure from the
+ * sink to the source, dead letters for failed items, cancellation, graceful drain and per-stage metrics.
+ *
+ * <p>Build with {@link dev.conclab.toolkit.pipeline.Pipeline#builder()}: a source gives a
+ * {@link dev.conclab.toolkit.pipeline.Flow}, each stage attached to a flow gives the next one, and every flow
+ * ends in a sink (or feeds a fan-out or a fan-in). Then {@code start()} and {@code await()}:
+ * <pre>{@code
+ * PipelineBuilder b = Pipeline.builder();
+ * Flow<String> lines = b.source("read", Files.readAllLines(path));        // or a Source<T> lambda
+ * Flow<Record> records = lines.map("parse",
+ *         StageOptions.parallel(4).inOrder(), Record::parse);          // 4 workers, input order kept
+ * Flow<List<Record>> batches = records.batch("batch", 500, 50, TimeUnit.MILLISECONDS);
+ * batches.sink("load", db::insertAll);                                  // one worker
+ * Pipeline p = b.start();
+ * p.await();                                   // the source ended and every item reached the sink or dead letters
+ * p.deadLetters().forEach(d -> log(d.stage(), d.item(), d.cause()));   // parse failures, with the item and cause
+ * p.metrics().forEach(System.out::println);    // items in/out, queue depth, busy time per stage
+ * p.bottleneck();                              // the stage with the most busy time per worker
+ * }</pre>
+ * Fan-out: {@code flow.map(name, StageOptions.parallel(n), fn)} (one stage, n workers),
+ * {@code flow.broadcast(name, n)} (n branches each getting every item) and {@code flow.partition(name, n, key)}
+ * (n branches, items by key). Fan-in: {@code Flow.merge(name, a, b)} and the keyed join
+ * {@code Flow.join(name, left, right, leftKey, rightKey, combine)}. Stop early with {@code drain()} (the source
+ * stops; nothing accepted is lost) or {@code cancel()} (everything stops now; then {@code await()}).
+ *
+ * <p>Shared rules of the package:
+ * <ul>
+ *   <li><b>Bounds.</b> Every channel is a {@link dev.conclab.toolkit.channel.BoundedChannel}; a full one makes
+ *       its senders wait, so memory is bounded by the capacities, the workers and the reorder windows (a join
+ *       also holds its unpaired items).</li>
+ *   <li><b>Order.</b> A one-worker stage keeps the input order; a many-worker stage does if built with
+ *       {@link dev.conclab.toolkit.pipeline.StageOptions#inOrder()}, otherwise items leave as they finish.</li>
+ *   <li><b>Errors.</b> A stage function's exception sends a {@link dev.conclab.toolkit.pipeline.DeadLetter} and
+ *       the stage goes on.</li>
+ *   <li><b>Threads.</b> Every worker is a thread of its own, platform or virtual per stage; after
+ *       {@code await()} returns, none is left. Waiting uses lock conditions, never monitors.</li>
+ *   <li><b>Memory consistency.</b> Actions of a stage on an item happen-before the next stage's actions on what
+ *       it emitted for that item.</li>
+ * </ul>
+ */
+package dev.conclab.toolkit.pipeline;

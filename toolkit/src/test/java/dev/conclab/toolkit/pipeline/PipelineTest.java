@@ -1,0 +1,331 @@
+package dev.conclab.toolkit.pipeline;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Behaviour of the pipeline engine; orderings that matter are forced with latches, never with sleeps. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class PipelineTest {
+
+    private static List<Integer> range(int n) {
+        return IntStream.range(0, n).boxed().toList();
+    }
+
+    @Test
+    void refusesBadInputWithAClearMessage() {
+        assertThatThrownBy(() -> StageOptions.parallel(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("parallelism must be at least 1, got 0");
+        assertThatThrownBy(() -> StageOptions.serial().withCapacity(0)).hasMessageContaining("capacity");
+        assertThatThrownBy(() -> StageOptions.parallel(2).inOrder(0)).hasMessageContaining("reorderWindow");
+        PipelineBuilder b = Pipeline.builder();
+        Flow<Integer> src = b.source("src", range(3));
+        assertThatThrownBy(() -> b.source("src", range(3))).hasMessageContaining("duplicate stage name: src");
+        src.sink("sink", x -> {});
+        assertThatThrownBy(() -> src.sink("again", x -> {})).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("already has a consumer");
+        PipelineBuilder b2 = Pipeline.builder();
+        b2.source("dangling", range(3));
+        assertThatThrownBy(b2::start).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("'dangling' has no consumer");
+        assertThatThrownBy(() -> Pipeline.builder().source("x", range(1)).batch("b", 0, 1, TimeUnit.SECONDS))
+                .hasMessageContaining("batch size must be at least 1, got 0");
+    }
+
+    @Test
+    void failedItemsGoToTheDeadLettersAndThePipelineGoesOn() throws Exception {
+        PipelineBuilder b = Pipeline.builder();
+        List<Integer> sunk = new CopyOnWriteArrayList<>();
+        b.source("src", range(100))
+                .map("check", StageOptions.parallel(3), x -> {
+                    if (x % 7 == 0) {
+                        throw new IllegalArgumentException("bad " + x);
+                    }
+                    return x;
+                })
+                .sink("sink", sunk::add);
+        Pipeline p = b.start();
+        p.await();
+        List<DeadLetter> dead = p.deadLetters();
+        assertThat(dead).extracting(DeadLetter::item).containsExactlyInAnyOrderElementsOf(
+                range(100).stream().filter(x -> x % 7 == 0).toList());
+        assertThat(dead).allSatisfy(d -> {
+            assertThat(d.stage()).isEqualTo("check");
+            assertThat(d.cause()).isInstanceOf(IllegalArgumentException.class).hasMessage("bad " + d.item());
+        });
+        assertThat(sunk).containsExactlyInAnyOrderElementsOf(range(100).stream().filter(x -> x % 7 != 0).toList());
+        assertThat(p.failure()).isEmpty();
+    }
+
+    @Test
+    void orderedStageKeepsInputOrderUnderRandomDelays() throws Exception {
+        PipelineBuilder b = Pipeline.builder();
+        List<Integer> sunk = new CopyOnWriteArrayList<>();
+        b.source("src", range(500))
+                .map("work", StageOptions.parallel(4).inOrder(8), x -> {
+                    LockSupport.parkNanos(ThreadLocalRandom.current().nextInt(200_000));
+                    return x;
+                })
+                .sink("sink", sunk::add);
+        Pipeline p = b.start();
+        p.await();
+        assertThat(sunk).containsExactlyElementsOf(range(500));
+    }
+
+    /**
+     * Unordered: item 0 is held until the next stage has received three other items, so it cannot be among the
+     * first three out. Ordered: item 0 is held until items 1..3 have been computed, and still leaves first.
+     */
+    @Test
+    void orderedStageHoldsLaterResultsBehindASlowFirstItem() throws Exception {
+        assertThat(runWithSlowFirstItem(StageOptions.parallel(4), true).subList(0, 3)).doesNotContain(0);
+        assertThat(runWithSlowFirstItem(StageOptions.parallel(4).inOrder(4), false))
+                .containsExactly(0, 1, 2, 3, 4, 5);
+    }
+
+    private static List<Integer> runWithSlowFirstItem(StageOptions options, boolean releaseDownstream)
+            throws InterruptedException {
+        CountDownLatch release = new CountDownLatch(3);
+        List<Integer> sunk = new CopyOnWriteArrayList<>();
+        PipelineBuilder b = Pipeline.builder();
+        b.source("src", range(6))
+                .map("work", options, x -> {
+                    if (x == 0) {
+                        release.await();
+                    } else if (x <= 3 && !releaseDownstream) {
+                        release.countDown(); // computed; not necessarily emitted yet
+                    }
+                    return x;
+                })
+                .map("next", x -> { // one worker: passes items on in the order it receives them
+                    if (releaseDownstream) {
+                        release.countDown();
+                    }
+                    return x;
+                })
+                .sink("sink", sunk::add);
+        Pipeline p = b.start();
+        p.await();
+        assertThat(sunk).containsExactlyInAnyOrderElementsOf(range(6));
+        return sunk;
+    }
+
+    @Test
+    void batchesFillUpAndAPartialBatchLeavesAfterMaxWait() throws Exception {
+        PipelineBuilder b = Pipeline.builder();
+        List<List<Integer>> batches = new CopyOnWriteArrayList<>();
+        b.source("src", range(10)).batch("batch", 4, 10, TimeUnit.SECONDS).sink("sink", batches::add);
+        Pipeline p = b.start();
+        p.await();
+        assertThat(batches).containsExactly(List.of(0, 1, 2, 3), List.of(4, 5, 6, 7), List.of(8, 9));
+
+        CountDownLatch firstBatchSeen = new CountDownLatch(1);
+        List<List<Integer>> lingered = new CopyOnWriteArrayList<>();
+        PipelineBuilder b2 = Pipeline.builder();
+        b2.<Integer>source("src", out -> {
+            out.emit(1);
+            firstBatchSeen.await(); // the stream stays open: only the linger time can release the batch
+            out.emit(2);
+        }).batch("batch", 100, 20, TimeUnit.MILLISECONDS).sink("sink", batch -> {
+            lingered.add(batch);
+            firstBatchSeen.countDown();
+        });
+        Pipeline p2 = b2.start();
+        p2.await();
+        assertThat(lingered).containsExactly(List.of(1), List.of(2));
+    }
+
+    @Test
+    void broadcastGivesEveryBranchEveryItemAndMergeJoinsThem() throws Exception {
+        PipelineBuilder b = Pipeline.builder();
+        List<Flow<Integer>> branches = b.source("src", range(200)).broadcast("copy", 2);
+        Flow<String> evens = branches.get(0).map("a", x -> "a" + x);
+        Flow<String> odds = branches.get(1).map("b", StageOptions.parallel(2), x -> "b" + x);
+        List<String> sunk = new CopyOnWriteArrayList<>();
+        Flow.merge("merge", 16, evens, odds).sink("sink", sunk::add);
+        Pipeline p = b.start();
+        p.await();
+        assertThat(stats(p, "merge").queueCapacity()).isEqualTo(32);
+        assertThat(stats(p, "merge").itemsIn()).isEqualTo(400);
+        List<String> expected = new ArrayList<>();
+        range(200).forEach(x -> {
+            expected.add("a" + x);
+            expected.add("b" + x);
+        });
+        assertThat(sunk).containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    @Test
+    void partitionSendsEqualKeysToOneBranchInOrder() throws Exception {
+        PipelineBuilder b = Pipeline.builder();
+        List<Flow<Integer>> parts = b.source("src", range(300)).partition("byKey", 3, x -> x % 5);
+        Map<Integer, List<Integer>> seenByBranch = new ConcurrentHashMap<>();
+        for (int i = 0; i < 3; i++) {
+            int branch = i;
+            parts.get(i).sink("sink" + i, x -> seenByBranch.computeIfAbsent(branch,
+                    k -> Collections.synchronizedList(new ArrayList<>())).add(x));
+        }
+        Pipeline p = b.start();
+        p.await();
+        assertThat(seenByBranch.values().stream().mapToInt(List::size).sum()).isEqualTo(300);
+        for (var e : seenByBranch.entrySet()) {
+            assertThat(e.getValue()).isSorted()
+                    .allSatisfy(x -> assertThat(Math.floorMod(Integer.hashCode(x % 5), 3)).isEqualTo(e.getKey()));
+        }
+    }
+
+    record Name(int id, String name) {}
+
+    record Amount(int id, int cents) {}
+
+    @Test
+    void keyedJoinPairsEqualKeysAndDeadLettersTheUnmatched() throws Exception {
+        List<Name> names = new ArrayList<>(range(100).stream().map(i -> new Name(i, "n" + i)).toList());
+        List<Amount> amounts = new ArrayList<>(range(100).stream().map(i -> new Amount(i + 5, i)).toList());
+        Collections.shuffle(names);
+        Collections.shuffle(amounts);
+        PipelineBuilder b = Pipeline.builder();
+        Flow<Name> left = b.source("names", names);
+        Flow<Amount> right = b.source("amounts", amounts);
+        List<String> joined = new CopyOnWriteArrayList<>();
+        Flow.join("join", left, right, Name::id, Amount::id, (n, a) -> n.name() + "=" + a.cents())
+                .sink("sink", joined::add);
+        Pipeline p = b.start();
+        p.await();
+        assertThat(joined).containsExactlyInAnyOrderElementsOf(
+                IntStream.range(5, 100).mapToObj(i -> "n" + i + "=" + (i - 5)).toList());
+        assertThat(p.deadLetters()).hasSize(10).allSatisfy(d -> assertThat(d.cause())
+                .isInstanceOf(java.util.NoSuchElementException.class));
+    }
+
+    @Test
+    void metricsCountItemsAndShowTheSlowStage() throws Exception {
+        PipelineBuilder b = Pipeline.builder();
+        b.source("src", range(200))
+                .map("fast", x -> x + 1)
+                .map("slow", x -> {
+                    LockSupport.parkNanos(1_000_000);
+                    return x;
+                })
+                .sink("sink", x -> {});
+        Pipeline p = b.start();
+        p.await();
+        Map<String, StageStats> byName = new java.util.HashMap<>();
+        p.metrics().forEach(s -> byName.put(s.name(), s));
+        assertThat(byName.get("src").itemsOut()).isEqualTo(200);
+        for (String stage : List.of("fast", "slow", "sink")) {
+            assertThat(byName.get(stage).itemsIn()).as(stage).isEqualTo(200);
+            assertThat(byName.get(stage).queueDepth()).as(stage).isZero();
+        }
+        assertThat(byName.get("slow").itemsOut()).isEqualTo(200);
+        assertThat(byName.get("sink").itemsOut()).isEqualTo(200);
+        assertThat(byName.get("slow").busy()).isGreaterThanOrEqualTo(java.time.Duration.ofMillis(200));
+        assertThat(p.bottleneck()).get().extracting(StageStats::name).isEqualTo("slow");
+    }
+
+    /** The slow stage is held on a latch: items pile up in its input channel, not anywhere downstream. */
+    @Test
+    void queueDepthShowsWhereItemsPileUp() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        PipelineBuilder b = Pipeline.builder();
+        b.source("src", range(1000))
+                .map("fast", StageOptions.serial().withCapacity(10), x -> x)
+                .map("stuck", StageOptions.serial().withCapacity(20), x -> {
+                    release.await();
+                    return x;
+                })
+                .sink("sink", StageOptions.serial().withCapacity(30), x -> {});
+        Pipeline p = b.start();
+        while (stats(p, "stuck").queueDepth() < 20 || stats(p, "fast").queueDepth() < 10) {
+            Thread.onSpinWait(); // both fill up for certain: nothing leaves "stuck" until the latch opens
+        }
+        assertThat(stats(p, "stuck").queueCapacity()).isEqualTo(20);
+        assertThat(stats(p, "sink").queueDepth()).isZero();
+        assertThat(stats(p, "src").itemsOut()).isLessThanOrEqualTo(10 + 20 + 1 + 1);
+        release.countDown();
+        p.await();
+        assertThat(stats(p, "sink").itemsOut()).isEqualTo(1000);
+    }
+
+    private static StageStats stats(Pipeline p, String stage) {
+        return p.metrics().stream().filter(s -> s.name().equals(stage)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void drainStopsTheSourceAndLosesNothingItAccepted() throws Exception {
+        AtomicLong accepted = new AtomicLong();
+        AtomicInteger sunk = new AtomicInteger();
+        CountDownLatch enoughSunk = new CountDownLatch(500);
+        PipelineBuilder b = Pipeline.builder();
+        b.<Integer>source("endless", out -> {
+            for (int i = 0; ; i++) {
+                if (!out.emit(i)) {
+                    return;
+                }
+                accepted.incrementAndGet();
+            }
+        }).map("work", StageOptions.parallel(3).withCapacity(32), x -> {
+            if (x % 10 == 0) {
+                throw new IllegalStateException("ten");
+            }
+            return x;
+        }).sink("sink", x -> {
+            sunk.incrementAndGet();
+            enoughSunk.countDown();
+        });
+        Pipeline p = b.start();
+        enoughSunk.await();
+        p.drain();
+        assertThat(p.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(sunk.get() + p.deadLetters().size()).isEqualTo(accepted.get());
+        assertThat(p.deadLetters()).isNotEmpty();
+    }
+
+    @Test
+    void cancelStopsEveryThreadEvenWhenStagesAreBlocked() throws Exception {
+        for (boolean virtual : new boolean[] {false, true}) {
+            CountDownLatch never = new CountDownLatch(1);
+            CountDownLatch sinkBlocked = new CountDownLatch(1);
+            long before = countPipelineThreads();
+            PipelineBuilder b = Pipeline.builder();
+            StageOptions opts = virtual ? StageOptions.parallel(4).withVirtualThreads() : StageOptions.parallel(4);
+            b.<Integer>source("endless", out -> {
+                for (int i = 0; out.emit(i); i++) {
+                    // fills every channel, then blocks on the full first one
+                }
+            }).map("work", opts.withCapacity(8), x -> x).sink("sink", x -> {
+                sinkBlocked.countDown();
+                never.await(); // blocks forever unless interrupted
+            });
+            Pipeline p = b.start();
+            sinkBlocked.await();
+            assertThat(p.isDone()).isFalse();
+            p.cancel();
+            assertThat(p.await(10, TimeUnit.SECONDS)).as("virtual=" + virtual).isTrue();
+            assertThat(p.threads()).noneMatch(Thread::isAlive);
+            assertThat(countPipelineThreads()).isEqualTo(before);
+            assertThat(p.failure()).isEmpty();
+        }
+    }
+
+    private static long countPipelineThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("pipeline-")).count();
+    }
+}
