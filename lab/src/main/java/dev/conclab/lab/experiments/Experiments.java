@@ -55,6 +55,7 @@ import dev.conclab.lab.experiments.network.HundredRequests;
 import dev.conclab.lab.experiments.network.MillionIo;
 import dev.conclab.lab.experiments.network.ParallelIo;
 import dev.conclab.lab.experiments.network.RateLimiterExperiment;
+import dev.conclab.lab.experiments.pipelines.DataParallelTraining;
 import dev.conclab.lab.experiments.pipelines.VectorizationExperiment;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
@@ -158,7 +159,8 @@ public final class Experiments {
             new TaskRedelivery(),
             new ScaleOut(),
             new DagSchedulerExperiment(),
-            new VectorizationExperiment());
+            new VectorizationExperiment(),
+            new DataParallelTraining());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
