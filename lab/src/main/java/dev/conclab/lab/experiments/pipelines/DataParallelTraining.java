@@ -11,6 +11,7 @@ import dev.conclab.lab.engine.Table;
 import dev.conclab.lab.engine.Verdict;
 import dev.conclab.lab.probe.ProbeOutcome;
 import dev.conclab.lab.probe.PythonProbes;
+import dev.conclab.toolkit.process.pool.ProcessPool;
 
 import java.time.Duration;
 import java.util.Arrays;
@@ -28,7 +29,9 @@ import java.util.concurrent.Executors;
  *   <li>the rows cut into 2 shards, the shards' gradients computed one after another on one thread, added in shard
  *       order: the same arithmetic as the parallel run, without the parallelism;</li>
  *   <li>the same 2 shards on 2 pool threads, one task per shard per step; the step waits for both (a synchronous
- *       barrier), adds the gradients in shard order, and updates the one copy of the weights.</li>
+ *       barrier), adds the gradients in shard order, and updates the one copy of the weights;</li>
+ *   <li>the same 2 shards in 2 worker JVMs of the toolkit's {@code ProcessPool}: each worker regenerates the data
+ *       from the seed once; each step sends the weights out and gets one gradient back per shard.</li>
  * </ul>
  * A fixed reduction order makes parallel training reproducible bit for bit; against the plain loop (one sum over
  * all rows) only the rounding differs.
@@ -52,6 +55,9 @@ public final class DataParallelTraining implements Experiment {
             "The trained model classifies at least 75% of its training rows correctly.");
     static final ClaimSpec THREADS_SPEEDUP = new ClaimSpec("threads-speedup",
             "Synchronous data-parallel training on 2 threads is at least 1.5× faster than on 1 (needs 2 cores).");
+    static final ClaimSpec PROCESSES_SAME_WEIGHTS = new ClaimSpec("processes-same-weights",
+            "Training over 2 worker JVMs of the toolkit's ProcessPool ends with bit-for-bit the same weights as one"
+                    + " thread adding the same shards' gradients in the same order.");
     static final ClaimSpec PY_SAME_WEIGHTS = new ClaimSpec("py-same-weights",
             "numpy training over 2 worker processes ends with exactly the weights of one process adding the same"
                     + " shards in the same order.");
@@ -91,7 +97,8 @@ public final class DataParallelTraining implements Experiment {
 
     @Override
     public List<ClaimSpec> claims() {
-        return List.of(SAME_WEIGHTS, SAME_ACCURACY, MODEL_LEARNS, THREADS_SPEEDUP, PY_SAME_WEIGHTS,
+        return List.of(SAME_WEIGHTS, SAME_ACCURACY, MODEL_LEARNS, THREADS_SPEEDUP, PROCESSES_SAME_WEIGHTS,
+                PY_SAME_WEIGHTS,
                 PY_PROCESSES_SPEEDUP);
     }
 
@@ -115,6 +122,15 @@ public final class DataParallelTraining implements Experiment {
             parallelTime = Measure.bestOf(ctx.repeats(), ctx,
                     () -> parallel[0] = SyncGradientTrainer.train(data, SHARDS, steps, LEARNING_RATE, pool));
         }
+        ctx.progress(0.3, "JVM: shards in " + SHARDS + " worker JVMs (ProcessPool)");
+        double[][] workers = new double[1][];
+        Timing workersTime;
+        try (ProcessPool pool = ProcessPool.of(SHARDS)) {
+            // starts the workers, lets each generate the data once and JIT-compile the gradient
+            SyncGradientTrainer.train(data, SEED, SHARDS, Math.max(5, steps / 2), LEARNING_RATE, pool);
+            workersTime = Measure.bestOf(ctx.repeats(), ctx,
+                    () -> workers[0] = SyncGradientTrainer.train(data, SEED, SHARDS, steps, LEARNING_RATE, pool));
+        }
         double plainAccuracy = data.accuracy(plain[0]);
         double parallelAccuracy = data.accuracy(parallel[0]);
 
@@ -127,11 +143,17 @@ public final class DataParallelTraining implements Experiment {
                         String.format("%.1e", maxDifference(plain[0], sequential[0])))
                 .row(SHARDS + " shards, " + SHARDS + " threads", "JVM", data.rows, steps, parallelTime.bestMillis(),
                         Measure.speedup(plainTime, parallelTime), parallelAccuracy,
-                        String.format("%.1e", maxDifference(plain[0], parallel[0])));
+                        String.format("%.1e", maxDifference(plain[0], parallel[0])))
+                .row(SHARDS + " shards, " + SHARDS + " worker JVMs", "JVM", data.rows, steps, workersTime.bestMillis(),
+                        Measure.speedup(plainTime, workersTime), data.accuracy(workers[0]),
+                        String.format("%.1e", maxDifference(plain[0], workers[0])));
 
         ctx.claim(SAME_WEIGHTS, Verdict.check(Arrays.equals(sequential[0], parallel[0]), String.format(
                 "%d threads vs 1 thread over the same %d shards: max |Δw| = %s", SHARDS, SHARDS,
                 maxDifference(sequential[0], parallel[0]))));
+        ctx.claim(PROCESSES_SAME_WEIGHTS, Verdict.check(Arrays.equals(sequential[0], workers[0]), String.format(
+                "%d worker JVMs vs 1 thread over the same %d shards: max |Δw| = %s", SHARDS, SHARDS,
+                maxDifference(sequential[0], workers[0]))));
         double accuracyGap = Math.abs(parallelAccuracy - plainAccuracy);
         double weightGap = maxDifference(plain[0], parallel[0]);
         ctx.claim(SAME_ACCURACY, Verdict.check(accuracyGap <= 0.001 && weightGap <= 1e-9, String.format(
