@@ -49,7 +49,7 @@ public final class VectorizationExperiment implements Experiment {
             "On one thread, the Vector API dot product is at least 2× faster than the scalar loop, which C2 does not"
                     + " auto-vectorize.");
     static final ClaimSpec SAXPY_AUTO_VECTORIZED = new ClaimSpec("saxpy-auto-vectorized",
-            "On saxpy, a loop C2 auto-vectorizes, the Vector API is at most 1.5× faster than the plain loop.");
+            "On saxpy, a loop C2 auto-vectorizes, the Vector API is at most 1.8× faster than the plain loop.");
     static final ClaimSpec SAME_SUM = new ClaimSpec("same-sum",
             "The scalar and Vector API dot products agree within a relative error of 1e-4 (they add in different"
                     + " orders).");
@@ -168,7 +168,7 @@ public final class VectorizationExperiment implements Experiment {
         ctx.claim(VECTOR_DOT, Verdict.atLeast("Vector API vs scalar dot product, 1 thread",
                 Measure.speedup(scalarOne, vectorOne), 2.0));
         ctx.claim(SAXPY_AUTO_VECTORIZED, Verdict.atMost("Vector API vs auto-vectorized scalar saxpy, 1 thread",
-                Measure.speedup(saxpyScalarOne, saxpyVectorOne), 1.5));
+                Measure.speedup(saxpyScalarOne, saxpyVectorOne), 1.8));
         float scalarSum = FloatKernels.dotScalar(a, b, 0, LENGTH);
         float vectorSum = FloatKernels.dotVector(a, b, 0, LENGTH);
         double relativeError = Math.abs(scalarSum - vectorSum) / Math.abs(scalarSum);
