@@ -22,11 +22,15 @@ final class LogisticData {
      * Draws {@code rows} rows of {@code features} standard-normal features, labelled 1 with probability
      * {@code sigmoid(x · w*)} for a fixed hidden {@code w*}.
      *
-     * @throws IllegalArgumentException if {@code rows} or {@code features} is below 1
+     * @throws IllegalArgumentException if {@code rows} or {@code features} is below 1, or their product does not fit
+     *         one array
      */
     LogisticData(int rows, int features, long seed) {
         if (rows < 1 || features < 1) {
             throw new IllegalArgumentException("rows and features must be >= 1, got " + rows + " and " + features);
+        }
+        if ((long) rows * features > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("rows x features must fit one Java array, got " + rows + " x " + features);
         }
         this.rows = rows;
         this.features = features;
