@@ -41,7 +41,8 @@ import java.util.concurrent.Executors;
  * gradient back per worker.
  *
  * <p>Run: {@code ./conclab run data-parallel-training}. Expect about 2× from 2 threads on two idle cores, equal
- * weights, and a smaller gain for processes, whose every step pays two pipe round trips.
+ * weights everywhere, and a smaller and unsteady gain for processes, whose every step pays two round trips (the
+ * processes' times are reported, not judged).
  */
 public final class DataParallelTraining implements Experiment {
 
@@ -61,8 +62,6 @@ public final class DataParallelTraining implements Experiment {
     static final ClaimSpec PY_SAME_WEIGHTS = new ClaimSpec("py-same-weights",
             "numpy training over 2 worker processes ends with exactly the weights of one process adding the same"
                     + " shards in the same order.");
-    static final ClaimSpec PY_PROCESSES_SPEEDUP = new ClaimSpec("py-processes-speedup",
-            "numpy training over 2 worker processes is at least 1.2× faster than in one process (needs 2 cores).");
 
     private static final int SHARDS = 2;
     private static final int FEATURES = 32;
@@ -98,8 +97,7 @@ public final class DataParallelTraining implements Experiment {
     @Override
     public List<ClaimSpec> claims() {
         return List.of(SAME_WEIGHTS, SAME_ACCURACY, MODEL_LEARNS, THREADS_SPEEDUP, PROCESSES_SAME_WEIGHTS,
-                PY_SAME_WEIGHTS,
-                PY_PROCESSES_SPEEDUP);
+                PY_SAME_WEIGHTS);
     }
 
     @Override
@@ -174,7 +172,7 @@ public final class DataParallelTraining implements Experiment {
                 "--workers", Integer.toString(SHARDS),
                 "--repeat", Integer.toString(PythonProbes.repeats(ctx)));
         switch (outcome) {
-            case ProbeOutcome.Unavailable missing -> missing.skip(ctx, PY_SAME_WEIGHTS, PY_PROCESSES_SPEEDUP);
+            case ProbeOutcome.Unavailable missing -> missing.skip(ctx, PY_SAME_WEIGHTS);
             case ProbeOutcome.Ran ran -> {
                 JsonNode json = ran.json();
                 double oneS = json.path("sequential_s").asDouble();
@@ -188,10 +186,8 @@ public final class DataParallelTraining implements Experiment {
                                 manyS * 1e3, oneS / manyS, json.path("processes_accuracy").asDouble(), "—");
                 ctx.claim(PY_SAME_WEIGHTS, Verdict.check(diff == 0.0, String.format(
                         "%d processes vs 1 over the same shards: max |Δw| = %s", SHARDS, diff)));
-                if (ctx.requireCores(PY_PROCESSES_SPEEDUP, SHARDS)) {
-                    ctx.claim(PY_PROCESSES_SPEEDUP, Verdict.atLeast(SHARDS + " processes vs 1, numpy",
-                            oneS / manyS, 1.2));
-                }
+                // No speed-up claim here: each numpy shard streams its rows from memory and each step pays two
+                // pipe round trips, and on a 2-vCPU machine the ratio ranged 0.55-1.68x over runs: reported only.
             }
         }
         ctx.table(table.build());
