@@ -88,7 +88,7 @@ public final class DataParallelTraining implements Experiment {
     @Override
     public List<Param> params() {
         return List.of(
-                new Param.IntParam("rows", "training rows (JVM)", 100, 1_000_000, 100_000, 60_000),
+                new Param.IntParam("rows", "training rows (JVM)", 100, 1_000_000, 200_000, 100_000),
                 new Param.IntParam("steps", "gradient steps (JVM)", 1, 100_000, 30, 10),
                 new Param.IntParam("py-rows", "training rows (CPython)", 100, 2_000_000, 200_000, 60_000),
                 new Param.IntParam("py-steps", "gradient steps (CPython)", 1, 100_000, 30, 10));
