@@ -55,6 +55,8 @@ import dev.conclab.lab.experiments.network.HundredRequests;
 import dev.conclab.lab.experiments.network.MillionIo;
 import dev.conclab.lab.experiments.network.ParallelIo;
 import dev.conclab.lab.experiments.network.RateLimiterExperiment;
+import dev.conclab.lab.experiments.pipelines.DataParallelTraining;
+import dev.conclab.lab.experiments.pipelines.VectorizationExperiment;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
 import dev.conclab.lab.experiments.tasks.CeleryPools;
@@ -156,7 +158,9 @@ public final class Experiments {
             new CeleryPools(),
             new TaskRedelivery(),
             new ScaleOut(),
-            new DagSchedulerExperiment());
+            new DagSchedulerExperiment(),
+            new VectorizationExperiment(),
+            new DataParallelTraining());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
