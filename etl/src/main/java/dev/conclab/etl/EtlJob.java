@@ -1,5 +1,15 @@
 package dev.conclab.etl;
 
+import dev.conclab.etl.checkpoint.CheckpointStore;
+import dev.conclab.etl.input.ByteRange;
+import dev.conclab.etl.input.RangeSplitter;
+import dev.conclab.etl.load.AggregateSink;
+import dev.conclab.etl.load.AtomicFiles;
+import dev.conclab.etl.parse.RecordFormat;
+import dev.conclab.etl.scan.Aggregates;
+import dev.conclab.etl.scan.RangeResult;
+import dev.conclab.etl.scan.RangeScanner;
+
 import dev.conclab.toolkit.pipeline.DeadLetter;
 import dev.conclab.toolkit.pipeline.Flow;
 import dev.conclab.toolkit.pipeline.Pipeline;

@@ -1,5 +1,7 @@
 package dev.conclab.etl;
 
+import dev.conclab.etl.parse.RecordFormat;
+
 import dev.conclab.toolkit.process.ParentWatch;
 
 import java.nio.file.Path;

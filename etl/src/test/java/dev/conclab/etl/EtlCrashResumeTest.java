@@ -1,5 +1,10 @@
 package dev.conclab.etl;
 
+import dev.conclab.etl.checkpoint.CheckpointStore;
+import dev.conclab.etl.input.OrderGenerator;
+import dev.conclab.etl.input.RangeSplitter;
+import dev.conclab.etl.parse.RecordFormat;
+
 import dev.conclab.toolkit.process.JvmLauncher;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,5 +1,15 @@
 package dev.conclab.etl;
 
+import dev.conclab.etl.input.ByteRange;
+import dev.conclab.etl.input.OrderGenerator;
+import dev.conclab.etl.input.RangeSplitter;
+import dev.conclab.etl.parse.CsvOrderParser;
+import dev.conclab.etl.parse.OrderFields;
+import dev.conclab.etl.parse.RecordFormat;
+import dev.conclab.etl.scan.Aggregates;
+import dev.conclab.etl.scan.RangeResult;
+import dev.conclab.etl.scan.RangeScanner;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

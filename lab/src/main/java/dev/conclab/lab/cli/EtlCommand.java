@@ -1,12 +1,14 @@
 package dev.conclab.lab.cli;
 
-import dev.conclab.etl.ByteRange;
 import dev.conclab.etl.EtlJob;
-import dev.conclab.etl.NewlineCount;
-import dev.conclab.etl.OrderGenerator;
-import dev.conclab.etl.RangeSplitter;
-import dev.conclab.etl.RecordFormat;
-import dev.conclab.etl.Sizes;
+import dev.conclab.etl.load.AggregateSink;
+
+import dev.conclab.etl.input.ByteRange;
+import dev.conclab.etl.input.OrderGenerator;
+import dev.conclab.etl.input.RangeSplitter;
+import dev.conclab.etl.input.Sizes;
+import dev.conclab.etl.parse.RecordFormat;
+import dev.conclab.etl.scan.NewlineCount;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -137,7 +139,7 @@ final class EtlCommand implements Runnable {
                 int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
                 config = new EtlJob.Config(input, format("run", format), output, n, checkpoint, rejects,
                         Sizes.parse(rangeSize));
-                dev.conclab.etl.AggregateSink.forTarget(output);
+                dev.conclab.etl.load.AggregateSink.forTarget(output);
                 EtlJob.inputFiles(input, config.format());
             } catch (IllegalArgumentException e) {
                 throw new UsageError("etl run: " + e.getMessage());

@@ -1,4 +1,4 @@
-package dev.conclab.etl;
+package dev.conclab.etl.parse;
 
 /**
  * Parses one line of bytes (without its newline) into an {@link OrderFields}. Implementations are stateless and

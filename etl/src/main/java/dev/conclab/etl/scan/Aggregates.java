@@ -1,4 +1,4 @@
-package dev.conclab.etl;
+package dev.conclab.etl.scan;
 
 import java.util.Arrays;
 

@@ -1,4 +1,4 @@
-package dev.conclab.etl;
+package dev.conclab.etl.parse;
 
 /**
  * One parsed order, reused from record to record so parsing allocates nothing per line. Not thread safe: each

@@ -1,4 +1,8 @@
-package dev.conclab.etl;
+package dev.conclab.etl.checkpoint;
+
+import dev.conclab.etl.input.ByteRange;
+import dev.conclab.etl.scan.Aggregates;
+import dev.conclab.etl.scan.RangeResult;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -96,7 +100,8 @@ public final class CheckpointStore implements AutoCloseable {
         return done;
     }
 
-    static long id(int fileIndex, int rangeIndex) {
+    /** The key of a range in the done set: file index in the high 32 bits, range index in the low. */
+    public static long id(int fileIndex, int rangeIndex) {
         return (long) fileIndex << 32 | rangeIndex;
     }
 

@@ -1,4 +1,4 @@
-package dev.conclab.etl;
+package dev.conclab.etl.input;
 
 import java.util.Locale;
 import java.util.regex.Matcher;

@@ -1,4 +1,6 @@
-package dev.conclab.etl;
+package dev.conclab.etl.scan;
+
+import dev.conclab.etl.input.ByteRange;
 
 import java.io.IOException;
 import java.io.InputStream;

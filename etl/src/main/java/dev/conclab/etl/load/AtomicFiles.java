@@ -1,4 +1,4 @@
-package dev.conclab.etl;
+package dev.conclab.etl.load;
 
 import java.io.IOException;
 import java.io.Writer;
@@ -10,17 +10,22 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** Writes a file all-or-nothing: into a sibling temporary file, forced to disk, then moved over the target. */
-final class AtomicFiles {
+/**
+ * Writes a file all-or-nothing: into a sibling temporary file, forced to disk, then moved over the target, so a reader
+ * (or a crash) sees either the old file or the whole new one. Stateless and thread-safe; two writers of the same target
+ * at once are not supported (they share the temporary file).
+ */
+public final class AtomicFiles {
     private AtomicFiles() {}
 
     /** The body that writes the content. */
     @FunctionalInterface
-    interface Body {
+    public interface Body {
         void write(Writer out) throws IOException;
     }
 
-    static void write(Path target, Body body) throws IOException {
+    /** Writes {@code target} through {@code body}; on an exception the target is left as it was. */
+    public static void write(Path target, Body body) throws IOException {
         Path abs = target.toAbsolutePath();
         if (abs.getParent() != null) Files.createDirectories(abs.getParent());
         Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");

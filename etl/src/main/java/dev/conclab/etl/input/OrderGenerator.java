@@ -1,4 +1,7 @@
-package dev.conclab.etl;
+package dev.conclab.etl.input;
+
+import dev.conclab.etl.parse.Orders;
+import dev.conclab.etl.parse.RecordFormat;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;

@@ -1,4 +1,6 @@
-package dev.conclab.etl;
+package dev.conclab.etl.parse;
+
+import dev.conclab.etl.input.Sizes;
 
 import org.junit.jupiter.api.Test;
 

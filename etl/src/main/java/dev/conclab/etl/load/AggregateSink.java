@@ -1,4 +1,6 @@
-package dev.conclab.etl;
+package dev.conclab.etl.load;
+
+import dev.conclab.etl.scan.Aggregates;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,4 +1,6 @@
-package dev.conclab.etl;
+package dev.conclab.etl.load;
+
+import dev.conclab.etl.scan.Aggregates;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

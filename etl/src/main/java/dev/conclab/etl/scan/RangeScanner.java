@@ -1,4 +1,10 @@
-package dev.conclab.etl;
+package dev.conclab.etl.scan;
+
+import dev.conclab.etl.input.ByteRange;
+import dev.conclab.etl.parse.OrderFields;
+import dev.conclab.etl.parse.OrderParser;
+import dev.conclab.etl.parse.Orders;
+import dev.conclab.etl.parse.RecordFormat;
 
 import java.io.IOException;
 import java.io.InputStream;

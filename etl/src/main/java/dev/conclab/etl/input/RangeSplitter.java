@@ -1,4 +1,4 @@
-package dev.conclab.etl;
+package dev.conclab.etl.input;
 
 import java.io.IOException;
 import java.nio.file.Files;

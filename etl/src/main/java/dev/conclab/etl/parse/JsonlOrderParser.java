@@ -1,4 +1,4 @@
-package dev.conclab.etl;
+package dev.conclab.etl.parse;
 
 /**
  * One flat JSON object per line with the keys {@code id, ts, customer, country, amount, currency, status} in any

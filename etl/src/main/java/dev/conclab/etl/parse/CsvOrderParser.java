@@ -1,4 +1,4 @@
-package dev.conclab.etl;
+package dev.conclab.etl.parse;
 
 /**
  * {@code id,timestamp,customer,country,amount,currency,status}: seven unquoted fields (the generator never quotes;

@@ -1,4 +1,4 @@
-package dev.conclab.etl;
+package dev.conclab.etl.parse;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -18,7 +18,7 @@ public final class Orders {
     static final long[] RATE_TO_EUR_PPM = {1_000_000, 920_000, 1_170_000, 6_200, 1_050_000, 88_000};
     /** Statuses in index order; only {@link #PAID} and {@link #SHIPPED} are aggregated. */
     public static final String[] STATUSES = {"PAID", "SHIPPED", "CANCELLED", "REFUNDED"};
-    static final int PAID = 0, SHIPPED = 1;
+    public static final int PAID = 0, SHIPPED = 1;
     /** Largest accepted amount (in hundredths): 1,000,000.00. */
     static final long MAX_AMOUNT_CENTS = 100_000_000L;
     /** Earliest and latest accepted years. */
@@ -45,7 +45,7 @@ public final class Orders {
     }
 
     /** The amount converted to EUR hundredths (the transform step), rounding down. */
-    static long toEurCents(long amountCents, int currency) {
+    public static long toEurCents(long amountCents, int currency) {
         return amountCents * RATE_TO_EUR_PPM[currency] / 1_000_000L;
     }
 

@@ -1,0 +1,5 @@
+/**
+ * Sinks that load the final aggregates all-or-nothing (CSV and JSON lines through an atomic file move, SQLite in one
+ * transaction).
+ */
+package dev.conclab.etl.load;
