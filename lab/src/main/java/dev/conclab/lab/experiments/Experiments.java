@@ -56,6 +56,7 @@ import dev.conclab.lab.experiments.network.MillionIo;
 import dev.conclab.lab.experiments.network.ParallelIo;
 import dev.conclab.lab.experiments.network.RateLimiterExperiment;
 import dev.conclab.lab.experiments.pipelines.DataParallelTraining;
+import dev.conclab.lab.experiments.pipelines.FanInOutExperiment;
 import dev.conclab.lab.experiments.pipelines.VectorizationExperiment;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
@@ -160,7 +161,8 @@ public final class Experiments {
             new ScaleOut(),
             new DagSchedulerExperiment(),
             new VectorizationExperiment(),
-            new DataParallelTraining());
+            new DataParallelTraining(),
+            new FanInOutExperiment());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
