@@ -57,6 +57,7 @@ import dev.conclab.lab.experiments.network.ParallelIo;
 import dev.conclab.lab.experiments.network.RateLimiterExperiment;
 import dev.conclab.lab.experiments.pipelines.DataParallelTraining;
 import dev.conclab.lab.experiments.pipelines.FanInOutExperiment;
+import dev.conclab.lab.experiments.pipelines.FaultTolerantPipeline;
 import dev.conclab.lab.experiments.pipelines.VectorizationExperiment;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
@@ -162,7 +163,8 @@ public final class Experiments {
             new DagSchedulerExperiment(),
             new VectorizationExperiment(),
             new DataParallelTraining(),
-            new FanInOutExperiment());
+            new FanInOutExperiment(),
+            new FaultTolerantPipeline());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
