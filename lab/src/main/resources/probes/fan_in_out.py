@@ -20,6 +20,7 @@ Prints one JSON object on stdout:
   peak_gather, peak_taskgroup, peak_as_completed, peak_semaphore   in-flight peaks
   wall_gather_s, wall_taskgroup_s, wall_as_completed_s, wall_semaphore_s
   ordered_gather, ordered_taskgroup, ordered_as_completed, ordered_semaphore   results in argument order
+  count_gather, count_taskgroup, count_as_completed, count_semaphore   distinct results (all items delivered)
   map_order, as_completed_order   the item ids in the order concurrent.futures returned them
 """
 

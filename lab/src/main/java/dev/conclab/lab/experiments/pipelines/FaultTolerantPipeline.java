@@ -52,7 +52,10 @@ import java.util.stream.IntStream;
  * over a per-item try/except into a dead-letter list; asyncio.gather with and without return_exceptions=True, and
  * TaskGroup cancelling the siblings of a failed task.
  *
- * <p>Run: {@code ./conclab run fault-tolerant-pipeline}.
+ * <p>Run: {@code ./conclab run fault-tolerant-pipeline}. Expect the parallel stream to return nothing while the
+ * engine sinks every item but the poison one, exactly {@code items + 2 × flaky + 3} attempts with retries, a stuck
+ * item that stalls the pipeline until {@code cancel()} (or costs 100 ms with a timeout), nothing lost by
+ * {@code drain()} and a handful of items lost by {@code cancel()}; no timing is judged except "within 1 s".
  */
 public final class FaultTolerantPipeline implements Experiment {
 
