@@ -56,6 +56,8 @@ import dev.conclab.lab.experiments.network.MillionIo;
 import dev.conclab.lab.experiments.network.ParallelIo;
 import dev.conclab.lab.experiments.network.RateLimiterExperiment;
 import dev.conclab.lab.experiments.pipelines.DataParallelTraining;
+import dev.conclab.lab.experiments.pipelines.EtlCrashResume;
+import dev.conclab.lab.experiments.pipelines.EtlExecutionModels;
 import dev.conclab.lab.experiments.pipelines.VectorizationExperiment;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
@@ -160,7 +162,9 @@ public final class Experiments {
             new ScaleOut(),
             new DagSchedulerExperiment(),
             new VectorizationExperiment(),
-            new DataParallelTraining());
+            new DataParallelTraining(),
+            new EtlExecutionModels(),
+            new EtlCrashResume());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

@@ -49,7 +49,8 @@ class ForcedOutcomesRepeatTest {
             new Forced("gil-atomicity", Map.of()),
             new Forced("rate-limiter", Map.of()),
             new Forced("fanout-races", Map.of("hold-ms", "20")),
-            new Forced("asyncio-connections", Map.of("connections", "100")));
+            new Forced("asyncio-connections", Map.of("connections", "100")),
+            new Forced("etl-crash-resume", Map.of()));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {

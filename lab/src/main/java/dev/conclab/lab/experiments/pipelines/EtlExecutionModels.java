@@ -1,0 +1,325 @@
+package dev.conclab.lab.experiments.pipelines;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.conclab.etl.EtlJob;
+import dev.conclab.etl.input.ByteRange;
+import dev.conclab.etl.input.OrderGenerator;
+import dev.conclab.etl.input.RangeSplitter;
+import dev.conclab.etl.load.AggregateSink;
+import dev.conclab.etl.parallel.ProcessRangeScan;
+import dev.conclab.etl.parallel.ScanTotals;
+import dev.conclab.etl.parse.RecordFormat;
+import dev.conclab.etl.scan.Aggregates;
+import dev.conclab.etl.scan.NewlineCount;
+import dev.conclab.etl.scan.RangeScanner;
+import dev.conclab.lab.engine.ClaimSpec;
+import dev.conclab.lab.engine.Experiment;
+import dev.conclab.lab.engine.Measure;
+import dev.conclab.lab.engine.Measure.Timing;
+import dev.conclab.lab.engine.Param;
+import dev.conclab.lab.engine.RunContext;
+import dev.conclab.lab.engine.Table;
+import dev.conclab.lab.engine.Verdict;
+import dev.conclab.lab.probe.ProbeOutcome;
+import dev.conclab.lab.probe.PythonProbes;
+import dev.conclab.toolkit.process.pool.ProcessPool;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * One ETL job, four ways to run it, one answer: sequential, on the pipeline engine's threads, on worker JVMs, and
+ * CPython's csv module on one thread, on threads and on processes, over the same generated files.
+ *
+ * <p><b>BASELINE:</b> one thread scanning the byte ranges in order (parse bytes in place, validate, convert to EUR,
+ * aggregate per (country, day)), then loading the totals into a CSV file. <b>Variants</b> (same ranges, same sink):
+ * <ul>
+ *   <li><b>threads:</b> {@code EtlJob} on the toolkit pipeline engine with one scan thread per core, a bounded
+ *       channel between the range source and the scanners, a single committer (an in-memory checkpoint);</li>
+ *   <li><b>worker JVMs:</b> the toolkit's {@code ProcessPool} with one worker per core; each worker reads its ranges
+ *       itself and sends back only its partial aggregates, merged in range order in the parent. Timed twice: with
+ *       the pool started for the job (JVM start-up and JIT warm-up on the clock) and with warm workers;</li>
+ *   <li><b>ceiling:</b> a newline count of the same ranges with the same reads and threads, doing nothing else;</li>
+ *   <li><b>CPython</b> (probe {@code etl_parallel.py}, over the first file(s)): {@code csv.reader} over each range
+ *       with the same validation, sequentially, on a {@code ThreadPoolExecutor} and on a
+ *       {@code ProcessPoolExecutor}.</li>
+ * </ul>
+ * Every variant must load the same totals: the CSV files written from the JVM variants' totals are compared byte for
+ * byte, and the probe's totals by a SHA-256 over the same sorted rows. Without that check a "faster" variant could
+ * be one that dropped records.
+ *
+ * <p>Run: {@code ./conclab run etl-models} (256 MB in 16 files; {@code --quick}: 32 MB in 8). Expect about 1.7-2× from threads on
+ * two cores, worker JVMs that lose to threads on a small input because of their start-up, CPython threads no
+ * faster than one thread (the GIL) and processes about 1.5-2× faster, with the CPython parse about 50-100× slower
+ * than the JVM's.
+ */
+public final class EtlExecutionModels implements Experiment {
+
+    static final ClaimSpec SAME_AGGREGATES = new ClaimSpec("same-aggregates",
+            "Sequential, pipeline-engine threads and worker JVMs load byte-identical aggregates and count the same"
+                    + " records from the same files.");
+    static final ClaimSpec THREADS_FASTER = new ClaimSpec("threads-faster",
+            "The ETL on the pipeline engine with one scan thread per core is at least 1.3× faster than the same job"
+                    + " on one thread (needs 2 cores).");
+    static final ClaimSpec BELOW_CEILING = new ClaimSpec("below-ceiling",
+            "A newline count of the same files with the same threads is faster than the full ETL: parsing, not"
+                    + " reading from the page cache, sets the ETL's speed.");
+    static final ClaimSpec WARM_WORKERS_FASTER = new ClaimSpec("warm-workers-faster",
+            "Warm worker JVMs, one per core, scan at least 1.3× faster than one thread (needs 2 cores).");
+    static final ClaimSpec PY_SAME_AGGREGATES = new ClaimSpec("py-same-aggregates",
+            "CPython's csv-module parse of the same file gives the JVM's totals per (country, day), on one thread,"
+                    + " on threads and on processes (equal SHA-256 digests).");
+    static final ClaimSpec PY_THREADS_NO_SPEEDUP = new ClaimSpec("py-threads-no-speedup",
+            "Parsing with the csv module on a ThreadPoolExecutor of 2 threads is at most 1.2× faster than on one"
+                    + " thread: the GIL runs one parse at a time.");
+    static final ClaimSpec PY_PROCESSES_SPEEDUP = new ClaimSpec("py-processes-speedup",
+            "Parsing byte ranges on a ProcessPoolExecutor of 2 processes is at least 1.3× faster than on one"
+                    + " thread, pool start-up included (needs 2 cores).");
+
+    private static final long SEED = 2026;
+    private static final double BAD_RATE = 0.001;
+    private static final Duration POOL_TIMEOUT = Duration.ofMinutes(5);
+
+    @Override
+    public String id() {
+        return "etl-models";
+    }
+
+    @Override
+    public String title() {
+        return "One ETL job sequential, on threads, on worker JVMs and in CPython: same totals, MB/s";
+    }
+
+    @Override
+    public String description() {
+        return "Runs the same CSV aggregation job over the same generated files on one thread, on the pipeline"
+                + " engine's threads and on worker JVMs, beside a newline count as the ceiling, and the CPython csv"
+                + " module sequentially, on threads and on processes; checks that every variant loads the same"
+                + " totals and reports MB/s, records/s and the ratio to the ceiling.";
+    }
+
+    @Override
+    public List<Param> params() {
+        return List.of(
+                new Param.IntParam("mb", "input size in MB", 4, 4_000, 256, 32),
+                new Param.IntParam("files", "CSV files the input is cut into", 1, 1_000, 16, 8),
+                new Param.IntParam("range-mb", "range size in MB", 1, 256, 8, 2),
+                new Param.IntParam("py-files", "files the CPython probe parses (the first ones)", 1, 1_000, 1, 1),
+                new Param.IntParam("py-range-kb", "CPython range size in KB", 64, 1_000_000, 2_000, 500),
+                new Param.IntParam("py-repeat", "CPython runs per variant (best kept)", 1, 100, 7, 5));
+    }
+
+    @Override
+    public List<ClaimSpec> claims() {
+        return List.of(SAME_AGGREGATES, THREADS_FASTER, BELOW_CEILING, WARM_WORKERS_FASTER, PY_SAME_AGGREGATES,
+                PY_THREADS_NO_SPEEDUP, PY_PROCESSES_SPEEDUP);
+    }
+
+    @Override
+    public void run(RunContext ctx) throws Exception {
+        int cores = Math.max(2, ctx.cores());
+        long rangeBytes = ctx.intParam("range-mb") * 1_000_000L;
+        Path dir = Files.createTempDirectory("conclab-etl-models-");
+        try {
+            ctx.progress(0.02, "generating " + ctx.intParam("mb") + " MB of CSV");
+            Path input = dir.resolve("in");
+            new OrderGenerator().generate(new OrderGenerator.Spec(input, ctx.intParam("mb") * 1_000_000L,
+                    ctx.intParam("files"),
+                    RecordFormat.CSV, false, BAD_RATE, SEED));
+            List<Path> files = EtlJob.inputFiles(input, RecordFormat.CSV);
+            List<ByteRange> ranges = new RangeSplitter(rangeBytes).split(files);
+            long bytes = ranges.stream().mapToLong(ByteRange::length).sum();
+
+            ctx.progress(0.1, "JVM: one thread (and JIT warm-up)");
+            Path seqOut = dir.resolve("sequential.csv");
+            ScanTotals[] seq = new ScanTotals[1];
+            sequential(ranges, seqOut); // warm-up: the scanner reaches C2 before the clock starts
+            Timing seqTime = Measure.bestOf(ctx.repeats(), ctx, () -> seq[0] = sequential(ranges, seqOut));
+
+            ctx.progress(0.25, "JVM: pipeline engine, " + cores + " threads");
+            Path thrOut = dir.resolve("threads.csv");
+            EtlJob.Result[] thr = new EtlJob.Result[1];
+            EtlJob job = new EtlJob(new EtlJob.Config(input, RecordFormat.CSV, thrOut.toString(), cores, null,
+                    dir.resolve("threads.rejects.csv"), rangeBytes), p -> {});
+            Timing thrTime = Measure.bestOf(ctx.repeats(), ctx, () -> thr[0] = job.run());
+
+            ctx.progress(0.4, "JVM: newline count (the ceiling)");
+            NewlineCount.Result[] nl = new NewlineCount.Result[1];
+            Timing ceilingTime = Measure.bestOf(ctx.repeats(), ctx, () -> nl[0] = NewlineCount.count(ranges, cores));
+
+            ctx.progress(0.5, "JVM: " + cores + " worker JVMs");
+            Path procOut = dir.resolve("processes.csv");
+            ScanTotals[] proc = new ScanTotals[1];
+            Timing coldTime = Measure.bestOf(ctx.quick() ? 1 : 2, ctx, () -> {
+                try (ProcessPool pool = ProcessPool.of(cores)) {
+                    proc[0] = processes(pool, ranges, procOut);
+                }
+            });
+            Timing warmTime;
+            try (ProcessPool pool = ProcessPool.of(cores)) {
+                processes(pool, ranges, procOut); // starts the workers and JIT-compiles their scanners
+                warmTime = Measure.bestOf(ctx.repeats(), ctx, () -> proc[0] = processes(pool, ranges, procOut));
+            }
+
+            byte[] seqBytes = Files.readAllBytes(seqOut);
+            boolean threadsSame = Arrays.equals(seqBytes, Files.readAllBytes(thrOut));
+            boolean processesSame = Arrays.equals(seqBytes, Files.readAllBytes(procOut));
+            long records = seq[0].records();
+            long threadRecords = thr[0].counters().records();
+            long processRecords = proc[0].records();
+
+            Table.Builder table = Table.builder("The same ETL job over " + mb(bytes) + " MB in " + files.size()
+                            + " CSV files, " + ranges.size() + " ranges (best of " + ctx.repeats() + ")",
+                    "variant", "runtime", "workers", "MB", "ms", "MB/s", "records/s", "vs 1 thread", "of ceiling",
+                    "same totals")
+                    .row("1 thread, ranges in order", "JVM", 1, mb(bytes), seqTime.bestMillis(), rate(bytes, seqTime),
+                            rate(records, seqTime) * 1e6, 1.0, ratio(ceilingTime, seqTime), "reference")
+                    .row("pipeline engine (EtlJob), threads", "JVM", cores, mb(bytes), thrTime.bestMillis(),
+                            rate(bytes, thrTime), rate(threadRecords, thrTime) * 1e6, ratio(seqTime, thrTime),
+                            ratio(ceilingTime, thrTime), threadsSame ? "identical" : "DIFFERENT")
+                    .row("worker JVMs, started for the job", "JVM", cores, mb(bytes), coldTime.bestMillis(),
+                            rate(bytes, coldTime), rate(processRecords, coldTime) * 1e6, ratio(seqTime, coldTime),
+                            ratio(ceilingTime, coldTime), processesSame ? "identical" : "DIFFERENT")
+                    .row("worker JVMs, warm", "JVM", cores, mb(bytes), warmTime.bestMillis(), rate(bytes, warmTime),
+                            rate(processRecords, warmTime) * 1e6, ratio(seqTime, warmTime),
+                            ratio(ceilingTime, warmTime), processesSame ? "identical" : "DIFFERENT")
+                    .row("newline count (ceiling)", "JVM", cores, mb(bytes), ceilingTime.bestMillis(),
+                            rate(bytes, ceilingTime), "—", ratio(seqTime, ceilingTime), 1.0, "—");
+
+            ctx.claim(SAME_AGGREGATES, Verdict.check(threadsSame && processesSame && records == threadRecords
+                    && records == processRecords && records > 0, String.format(
+                    "sink files vs 1 thread: threads %s, worker JVMs %s (%d bytes); records %d / %d / %d",
+                    threadsSame ? "identical" : "DIFFERENT", processesSame ? "identical" : "DIFFERENT",
+                    seqBytes.length, records, threadRecords, processRecords)));
+            if (ctx.requireCores(THREADS_FASTER, 2)) {
+                ctx.claim(THREADS_FASTER, Verdict.atLeast(cores + " pipeline threads vs 1 thread",
+                        Measure.speedup(seqTime, thrTime), 1.3));
+            }
+            ctx.claim(BELOW_CEILING, Verdict.atMost("full ETL on threads / newline count, in MB/s",
+                    ratio(ceilingTime, thrTime), 0.9));
+            if (ctx.requireCores(WARM_WORKERS_FASTER, 2)) {
+                ctx.claim(WARM_WORKERS_FASTER, Verdict.atLeast(cores + " warm worker JVMs vs 1 thread",
+                        Measure.speedup(seqTime, warmTime), 1.3));
+            }
+
+            ctx.progress(0.65, "CPython: csv module, 1 thread, threads, processes");
+            runProbe(ctx, files.subList(0, Math.min(files.size(), ctx.intParam("py-files"))), table, seqTime,
+                    records, bytes);
+            ctx.table(table.build());
+            ctx.progress(1, "done");
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private void runProbe(RunContext ctx, List<Path> pyFiles, Table.Builder table, Timing jvmSeq, long jvmRecords,
+                          long jvmBytes) throws Exception {
+        // The JVM's totals of exactly the probe's files, for the digest to compare with.
+        ScanTotals jvm = new ScanTotals();
+        RangeScanner scanner = new RangeScanner(RecordFormat.CSV);
+        for (ByteRange r : new RangeSplitter(1L << 20).split(pyFiles)) jvm.add(scanner.scan(r));
+        String jvmDigest = digest(jvm.aggregates());
+
+        List<String> args = new ArrayList<>(List.of("--range-bytes", Long.toString(ctx.intParam("py-range-kb") * 1_000L),
+                "--workers", "2", "--repeat", Integer.toString(ctx.intParam("py-repeat")), "--files"));
+        pyFiles.forEach(f -> args.add(f.toString()));
+        ProbeOutcome outcome = PythonProbes.of(ctx).run("etl_parallel.py", List.of(), Duration.ofSeconds(300),
+                args.toArray(String[]::new));
+        switch (outcome) {
+            case ProbeOutcome.Unavailable missing ->
+                    missing.skip(ctx, PY_SAME_AGGREGATES, PY_THREADS_NO_SPEEDUP, PY_PROCESSES_SPEEDUP);
+            case ProbeOutcome.Ran ran -> {
+                JsonNode json = ran.json();
+                long pyBytes = json.path("bytes").asLong();
+                long pyRecords = json.path("records").asLong();
+                Timing seq = Timing.ofSeconds(json.path("sequential_s").asDouble());
+                Timing threads = Timing.ofSeconds(json.path("threads_s").asDouble());
+                Timing processes = Timing.ofSeconds(json.path("processes_s").asDouble());
+                double jvmMbps = rate(jvmBytes, jvmSeq);
+                for (var v : List.of(new Object[] {"csv module, 1 thread", 1, seq},
+                        new Object[] {"csv module, ThreadPoolExecutor", 2, threads},
+                        new Object[] {"csv module, ProcessPoolExecutor", 2, processes})) {
+                    Timing t = (Timing) v[2];
+                    table.row(v[0], "CPython", v[1], mb(pyBytes), t.bestMillis(), rate(pyBytes, t),
+                            rate(pyRecords, t) * 1e6, ratio(seq, t),
+                            String.format("1/%.0f of the JVM's 1 thread", jvmMbps / rate(pyBytes, t)),
+                            "—");
+                }
+                String d1 = json.path("digest").asText(), d2 = json.path("threads_digest").asText(),
+                        d3 = json.path("processes_digest").asText();
+                ctx.claim(PY_SAME_AGGREGATES, Verdict.check(jvmDigest.equals(d1) && jvmDigest.equals(d2)
+                        && jvmDigest.equals(d3) && pyRecords == jvm.records(), String.format(
+                        "JVM %s… (%d records, %d rejects); CPython 1 thread %s…, threads %s…, processes %s… (%d records,"
+                                + " %d rejects)", jvmDigest.substring(0, 12), jvm.records(), jvm.rejects(),
+                        prefix(d1), prefix(d2), prefix(d3), pyRecords, json.path("rejects").asLong())));
+                ctx.claim(PY_THREADS_NO_SPEEDUP, Verdict.atMost("2 threads vs 1 thread",
+                        Measure.speedup(seq, threads), 1.2));
+                if (ctx.requireCores(PY_PROCESSES_SPEEDUP, 2)) {
+                    ctx.claim(PY_PROCESSES_SPEEDUP, Verdict.atLeast("2 processes vs 1 thread",
+                            Measure.speedup(seq, processes), 1.3));
+                }
+            }
+        }
+    }
+
+    /** The baseline: one scanner, ranges in order, then the load. */
+    private static ScanTotals sequential(List<ByteRange> ranges, Path out) throws Exception {
+        ScanTotals totals = new ScanTotals();
+        RangeScanner scanner = new RangeScanner(RecordFormat.CSV);
+        for (ByteRange r : ranges) totals.add(scanner.scan(r));
+        AggregateSink.forTarget(out.toString()).load(totals.aggregates());
+        return totals;
+    }
+
+    private static ScanTotals processes(ProcessPool pool, List<ByteRange> ranges, Path out) throws Exception {
+        ScanTotals totals = ProcessRangeScan.scan(pool, ranges, RecordFormat.CSV, POOL_TIMEOUT);
+        AggregateSink.forTarget(out.toString()).load(totals.aggregates());
+        return totals;
+    }
+
+    /** SHA-256 of the lines {@code CC,YYYY-MM-DD,count,sum} in key order: the probe computes the same. */
+    static String digest(Aggregates totals) throws Exception {
+        StringBuilder lines = new StringBuilder();
+        for (long key : totals.sortedKeys()) {
+            lines.append(Aggregates.country(key)).append(',').append(LocalDate.ofEpochDay(Aggregates.epochDay(key)))
+                    .append(',').append(totals.count(key)).append(',').append(totals.sum(key)).append('\n');
+        }
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(lines.toString().getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    private static String prefix(String digest) {
+        return digest.length() < 12 ? digest : digest.substring(0, 12);
+    }
+
+    private static double mb(long bytes) {
+        return bytes / 1e6;
+    }
+
+    /** Units per second (MB/s for bytes, millions/s for records), by the best run. */
+    private static double rate(long units, Timing t) {
+        return units / 1e6 / t.best();
+    }
+
+    /** slow / fast by best runs: how many times faster {@code fast} ran. */
+    private static double ratio(Timing slow, Timing fast) {
+        return slow.best() / fast.best();
+    }
+
+    /** Deletes {@code dir} and everything under it (the experiments' temp directories). */
+    static void deleteTree(Path dir) throws java.io.IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}
