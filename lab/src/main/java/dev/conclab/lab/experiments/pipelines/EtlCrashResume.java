@@ -195,8 +195,10 @@ public final class EtlCrashResume implements Experiment {
 
     private static Process startChild(RunContext ctx, String mode, Path input, Path out, Path checkpoint,
                                       long rangeBytes, int holdAfter) throws IOException {
+        // sqlite-jdbc extracts its native library into org.sqlite.tmpdir and deletes it at exit; a SIGKILLed child
+        // never exits, so the copy goes into the run's directory, which the run deletes.
         JvmLauncher launcher = JvmLauncher.ofCurrentJvm().withOptions("-XX:+UseSerialGC", "-Xmx64m",
-                "-XX:TieredStopAtLevel=1", "-Xshare:auto");
+                "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Dorg.sqlite.tmpdir=" + out.getParent());
         Process child = ctx.children().track(launcher.start(EtlCrashResumeChild.class, mode, input.toString(),
                 out.toString(), checkpoint.toString(), Long.toString(rangeBytes), Integer.toString(holdAfter)));
         child.getOutputStream().close();
