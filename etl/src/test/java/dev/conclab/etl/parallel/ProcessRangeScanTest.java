@@ -40,7 +40,8 @@ class ProcessRangeScanTest {
             RangeResult expected = local.scan(ranges.get(i)), actual = remote.get(i);
             assertThat(actual.range()).isEqualTo(ranges.get(i));
             assertThat(List.of(actual.lines(), actual.records(), actual.filtered(), actual.bytesRead()))
-                    .isEqualTo(List.of(expected.lines(), expected.records(), expected.filtered(), expected.bytesRead()));
+                    .isEqualTo(List.of(expected.lines(), expected.records(), expected.filtered(),
+                            expected.bytesRead()));
             assertThat(actual.rejects()).isEqualTo(expected.rejects());
             assertThat(actual.aggregates().sortedKeys()).isEqualTo(expected.aggregates().sortedKeys());
             for (long key : expected.aggregates().sortedKeys()) {

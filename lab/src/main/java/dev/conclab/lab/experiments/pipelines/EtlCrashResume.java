@@ -143,7 +143,8 @@ public final class EtlCrashResume implements Experiment {
 
             ctx.progress(0.7, "Broken: naive append in a child JVM, killed after " + killAfter + " ranges");
             Path naive = dir.resolve("naive.csv");
-            Process naiveChild = startChild(ctx, "naive", input, naive, dir.resolve("unused.db"), rangeBytes, killAfter);
+            Process naiveChild = startChild(ctx, "naive", input, naive, dir.resolve("unused.db"), rangeBytes,
+                    killAfter);
             try {
                 awaitHolding(naiveChild);
                 naiveChild.destroyForcibly();

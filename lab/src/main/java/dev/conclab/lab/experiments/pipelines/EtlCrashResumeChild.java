@@ -23,7 +23,8 @@ public final class EtlCrashResumeChild {
     public static void main(String[] args) throws Exception {
         ParentWatch.exitWithParent();
         if (args.length != 6) {
-            throw new IllegalArgumentException("usage: checkpoint|naive input output checkpointFile rangeBytes holdAfter");
+            throw new IllegalArgumentException(
+                    "usage: checkpoint|naive input output checkpointFile rangeBytes holdAfter");
         }
         Path input = Path.of(args[1]);
         long rangeBytes = Long.parseLong(args[4]);
