@@ -7,6 +7,7 @@ import dev.conclab.etl.input.ByteRange;
 import dev.conclab.etl.input.OrderGenerator;
 import dev.conclab.etl.input.RangeSplitter;
 import dev.conclab.etl.load.AggregateSink;
+import dev.conclab.etl.load.AtomicFiles;
 import dev.conclab.etl.parallel.ProcessRangeScan;
 import dev.conclab.etl.parse.RecordFormat;
 import dev.conclab.etl.scan.Aggregates;
@@ -72,8 +73,8 @@ import java.util.stream.Stream;
 public final class EtlExecutionModels implements Experiment {
 
     static final ClaimSpec SAME_AGGREGATES = new ClaimSpec("same-aggregates",
-            "Sequential, pipeline-engine threads and worker JVMs load byte-identical aggregates and count the same"
-                    + " records from the same files.");
+            "Sequential, pipeline-engine threads and worker JVMs load byte-identical aggregates and reject files and"
+                    + " count the same records from the same files.");
     static final ClaimSpec THREADS_FASTER = new ClaimSpec("threads-faster",
             "The ETL on the pipeline engine with one scan thread per core is at least 1.3× faster than the same job"
                     + " on one thread (needs 2 cores).");
@@ -152,14 +153,14 @@ public final class EtlExecutionModels implements Experiment {
             ctx.progress(0.1, "JVM: one thread (and JIT warm-up)");
             Path seqOut = dir.resolve("sequential.csv");
             CheckpointStore.Counters[] seq = new CheckpointStore.Counters[1];
-            sequential(ranges, seqOut); // warm-up: the scanner reaches C2 before the clock starts
-            Timing seqTime = Measure.bestOf(ctx.repeats(), ctx, () -> seq[0] = sequential(ranges, seqOut));
+            sequential(files, ranges, seqOut); // warm-up: the scanner reaches C2 before the clock starts
+            Timing seqTime = Measure.bestOf(ctx.repeats(), ctx, () -> seq[0] = sequential(files, ranges, seqOut));
 
             ctx.progress(0.25, "JVM: pipeline engine, " + cores + " threads");
             Path thrOut = dir.resolve("threads.csv");
             EtlJob.Result[] thr = new EtlJob.Result[1];
             EtlJob.Config config = new EtlJob.Config(input, RecordFormat.CSV, thrOut.toString(), cores, null,
-                    dir.resolve("threads.rejects.csv"), rangeBytes);
+                    rejectsOf(thrOut), rangeBytes);
             Timing thrTime = Measure.bestOf(ctx.repeats(), ctx, () -> thr[0] = new EtlJob(config, p -> {}).run());
 
             ctx.progress(0.4, "JVM: newline count (the ceiling)");
@@ -171,19 +172,23 @@ public final class EtlExecutionModels implements Experiment {
             List<Duration> startups = new ArrayList<>();
             Timing coldTime = Measure.bestOf(ctx.quick() ? 1 : 2, ctx, () -> {
                 try (ProcessPool pool = ProcessPool.of(cores)) {
-                    proc[0] = processes(pool, ranges, procOut);
+                    proc[0] = processes(pool, files, ranges, procOut);
                     startups.addAll(pool.startupTimes());
                 }
             });
             Timing warmTime;
             try (ProcessPool pool = ProcessPool.of(cores)) {
-                processes(pool, ranges, procOut); // starts the workers and JIT-compiles their scanners
-                warmTime = Measure.bestOf(ctx.repeats(), ctx, () -> proc[0] = processes(pool, ranges, procOut));
+                for (int i = 0; i < 2; i++) processes(pool, files, ranges, procOut); // start-up and JIT warm-up
+                warmTime = Measure.bestOf(ctx.repeats(), ctx,
+                        () -> proc[0] = processes(pool, files, ranges, procOut));
             }
 
             byte[] seqBytes = Files.readAllBytes(seqOut);
-            boolean threadsSame = Arrays.equals(seqBytes, Files.readAllBytes(thrOut));
-            boolean processesSame = Arrays.equals(seqBytes, Files.readAllBytes(procOut));
+            byte[] seqRejects = Files.readAllBytes(rejectsOf(seqOut));
+            boolean threadsSame = Arrays.equals(seqBytes, Files.readAllBytes(thrOut))
+                    && Arrays.equals(seqRejects, Files.readAllBytes(rejectsOf(thrOut)));
+            boolean processesSame = Arrays.equals(seqBytes, Files.readAllBytes(procOut))
+                    && Arrays.equals(seqRejects, Files.readAllBytes(rejectsOf(procOut)));
             long records = seq[0].records();
             long threadRecords = thr[0].counters().records();
             long processRecords = proc[0].records();
@@ -210,9 +215,10 @@ public final class EtlExecutionModels implements Experiment {
 
             ctx.claim(SAME_AGGREGATES, Verdict.check(threadsSame && processesSame && records == threadRecords
                     && records == processRecords && records > 0 && sameRejects, String.format(
-                    "sink files vs 1 thread: threads %s, worker JVMs %s (%d bytes); records %d / %d / %d;"
-                            + " rejects %d / %d / %d", threadsSame ? "identical" : "DIFFERENT",
-                    processesSame ? "identical" : "DIFFERENT", seqBytes.length, records, threadRecords,
+                    "output and reject files vs 1 thread: threads %s, worker JVMs %s (%d + %d bytes); records"
+                            + " %d / %d / %d; rejects %d / %d / %d", threadsSame ? "identical" : "DIFFERENT",
+                    processesSame ? "identical" : "DIFFERENT", seqBytes.length, seqRejects.length, records,
+                    threadRecords,
                     processRecords, rejects, thr[0].counters().rejects(), proc[0].rejects())));
             if (ctx.requireCores(THREADS_FASTER, 2)) {
                 ctx.claim(THREADS_FASTER, Verdict.atLeast(cores + " pipeline threads vs 1 thread",
@@ -312,7 +318,8 @@ public final class EtlExecutionModels implements Experiment {
      * The baseline: one thread scans the ranges in order and does what {@code EtlJob} does per range and at the end
      * (commit the range to an in-memory checkpoint, load the committed totals), with no pipeline around it.
      */
-    private static CheckpointStore.Counters sequential(List<ByteRange> ranges, Path out) throws Exception {
+    private static CheckpointStore.Counters sequential(List<Path> files, List<ByteRange> ranges, Path out)
+            throws Exception {
         RangeScanner scanner = new RangeScanner(RecordFormat.CSV);
         Iterator<ByteRange> next = ranges.iterator();
         return commitAndLoad(new Iterator<>() {
@@ -327,21 +334,34 @@ public final class EtlExecutionModels implements Experiment {
                     throw new java.io.UncheckedIOException(e);
                 }
             }
-        }, out);
+        }, files, out);
     }
 
     /** The ranges scanned in {@code pool}'s worker JVMs, committed here in range order as their results arrive. */
-    private static CheckpointStore.Counters processes(ProcessPool pool, List<ByteRange> ranges, Path out)
-            throws Exception {
-        return commitAndLoad(ProcessRangeScan.scan(pool, ranges, RecordFormat.CSV), out);
+    private static CheckpointStore.Counters processes(ProcessPool pool, List<Path> files, List<ByteRange> ranges,
+                                                      Path out) throws Exception {
+        return commitAndLoad(ProcessRangeScan.scan(pool, ranges, RecordFormat.CSV), files, out);
     }
 
-    private static CheckpointStore.Counters commitAndLoad(Iterator<RangeResult> results, Path out) throws Exception {
+    /** Commits each range, then loads the totals into {@code out} and writes the reject file as EtlJob does. */
+    private static CheckpointStore.Counters commitAndLoad(Iterator<RangeResult> results, List<Path> files, Path out)
+            throws Exception {
         try (CheckpointStore store = CheckpointStore.open(null)) {
             while (results.hasNext()) store.commit(results.next());
             AggregateSink.forTarget(out.toString()).load(store.totals());
+            List<CheckpointStore.GlobalReject> rejects = store.rejects();
+            AtomicFiles.write(rejectsOf(out), w -> {
+                w.write("file,line,reason\n");
+                for (CheckpointStore.GlobalReject r : rejects) {
+                    w.write(files.get(r.fileIndex()).getFileName() + "," + r.line() + "," + r.reason() + "\n");
+                }
+            });
             return store.counters();
         }
+    }
+
+    private static Path rejectsOf(Path output) {
+        return Path.of(output + ".rejects.csv");
     }
 
     /** SHA-256 of the lines {@code CC,YYYY-MM-DD,count,sum} in key order: the probe computes the same. */
