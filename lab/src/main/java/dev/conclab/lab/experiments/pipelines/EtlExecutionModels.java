@@ -64,7 +64,7 @@ import java.util.stream.Stream;
  * byte, and the probe's totals by a SHA-256 over the same sorted rows. Without that check a "faster" variant could
  * be one that dropped records.
  *
- * <p>Run: {@code ./conclab run etl-models} (256 MB in 16 files; {@code --quick}: 32 MB in 8). Expect about 1.5-2×
+ * <p>Run: {@code ./conclab run etl-models} (256 MB in 16 files; {@code --quick}: 48 MB in 12). Expect about 1.5-2×
  * from threads on two idle cores, warm worker JVMs about as fast as threads, workers started for the job several
  * times slower on these sizes (the run's note estimates the input size at which they would beat one thread),
  * CPython threads no faster than one thread (the GIL), CPython processes about 1.5× faster, and the csv module
@@ -120,9 +120,9 @@ public final class EtlExecutionModels implements Experiment {
     @Override
     public List<Param> params() {
         return List.of(
-                new Param.IntParam("mb", "input size in MB", 4, 4_000, 256, 32),
-                new Param.IntParam("files", "CSV files the input is cut into", 1, 1_000, 16, 8),
-                new Param.IntParam("range-mb", "range size in MB", 1, 256, 12, 3),
+                new Param.IntParam("mb", "input size in MB", 4, 4_000, 256, 48),
+                new Param.IntParam("files", "CSV files the input is cut into", 1, 1_000, 16, 12),
+                new Param.IntParam("range-mb", "range size in MB", 1, 256, 12, 4),
                 new Param.IntParam("py-files", "files the CPython probe parses (the first ones)", 1, 1_000, 1, 1),
                 new Param.IntParam("py-range-kb", "CPython range size in KB", 64, 1_000_000, 2_000, 500),
                 new Param.IntParam("py-repeat", "CPython runs per variant (best kept)", 1, 100, 7, 5));
