@@ -125,7 +125,7 @@ public final class EtlExecutionModels implements Experiment {
                 new Param.IntParam("range-mb", "range size in MB", 1, 256, 12, 4),
                 new Param.IntParam("py-files", "files the CPython probe parses (the first ones)", 1, 1_000, 1, 1),
                 new Param.IntParam("py-range-kb", "CPython range size in KB", 64, 1_000_000, 2_000, 500),
-                new Param.IntParam("py-repeat", "CPython runs per variant (best kept)", 1, 100, 7, 5));
+                new Param.IntParam("py-repeat", "CPython runs per variant (best kept)", 1, 100, 7, 4));
     }
 
     @Override
