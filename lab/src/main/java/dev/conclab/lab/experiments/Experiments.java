@@ -58,6 +58,8 @@ import dev.conclab.lab.experiments.network.RateLimiterExperiment;
 import dev.conclab.lab.experiments.pipelines.DataParallelTraining;
 import dev.conclab.lab.experiments.pipelines.FanInOutExperiment;
 import dev.conclab.lab.experiments.pipelines.FaultTolerantPipeline;
+import dev.conclab.lab.experiments.pipelines.EtlCrashResume;
+import dev.conclab.lab.experiments.pipelines.EtlExecutionModels;
 import dev.conclab.lab.experiments.pipelines.VectorizationExperiment;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
@@ -164,7 +166,9 @@ public final class Experiments {
             new VectorizationExperiment(),
             new DataParallelTraining(),
             new FanInOutExperiment(),
-            new FaultTolerantPipeline());
+            new FaultTolerantPipeline(),
+            new EtlExecutionModels(),
+            new EtlCrashResume());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

@@ -51,7 +51,8 @@ class ForcedOutcomesRepeatTest {
             new Forced("fanout-races", Map.of("hold-ms", "20")),
             new Forced("asyncio-connections", Map.of("connections", "100")),
             new Forced("fan-in-out", Map.of("items", "200")),
-            new Forced("fault-tolerant-pipeline", Map.of("items", "200", "py-items", "50")));
+            new Forced("fault-tolerant-pipeline", Map.of("items", "200", "py-items", "50")),
+            new Forced("etl-crash-resume", Map.of()));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
