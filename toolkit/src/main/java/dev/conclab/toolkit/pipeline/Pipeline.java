@@ -1,6 +1,5 @@
 package dev.conclab.toolkit.pipeline;
 
-import dev.conclab.toolkit.channel.BoundedChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -32,7 +31,7 @@ public final class Pipeline implements AutoCloseable {
 
     private final List<Thread> threads = new ArrayList<>();
     private final List<StageMetrics> metrics;
-    private final List<BoundedChannel<?>> channels;
+    private final List<BatchingChannel<?>> channels;
     private final PipelineBuilder builder;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean draining;
@@ -93,7 +92,7 @@ public final class Pipeline implements AutoCloseable {
      */
     public void cancel() {
         cancelled = true;
-        channels.forEach(BoundedChannel::close);
+        channels.forEach(BatchingChannel::close);
         threads.forEach(Thread::interrupt);
     }
 
@@ -145,6 +144,11 @@ public final class Pipeline implements AutoCloseable {
         return metrics().stream()
                 .filter(s -> s.busy().isPositive())
                 .max(Comparator.comparing(StageStats::busyPerWorker));
+    }
+
+    /** The channels between stages, in the order they were attached (for tests and diagnostics). */
+    List<BatchingChannel<?>> channels() {
+        return channels;
     }
 
     /** The worker threads (for tests and diagnostics). */
