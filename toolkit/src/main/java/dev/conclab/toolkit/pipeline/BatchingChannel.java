@@ -3,6 +3,7 @@ package dev.conclab.toolkit.pipeline;
 import dev.conclab.toolkit.channel.ChannelClosedException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -54,8 +55,8 @@ public final class BatchingChannel<T> implements AutoCloseable {
     static final int DEFAULT_BATCH = 128;
 
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition notEmpty = lock.newCondition();
     private final Condition notFull = lock.newCondition();
+    private final ArrayDeque<Receiver<T>> parked = new ArrayDeque<>(); // guarded by lock: waiting, not yet woken
     private final Object[] ring; // guarded by lock: `count` items from `head`
     private final int batchSize;
     private final List<Sender<T>> senders = new ArrayList<>(); // guarded by lock
@@ -63,7 +64,10 @@ public final class BatchingChannel<T> implements AutoCloseable {
     private int head; // guarded by lock
     private int count; // guarded by lock
     private boolean closed; // guarded by lock
-    private volatile int waitingReceivers; // written under lock; read by senders after their fence
+    // receivers waiting and not yet woken, written under lock; read by senders after their fence. A sender that
+    // wakes a receiver takes it off at once, so the sends that follow, while the receiver is still waking up,
+    // fill a batch instead of each handing one item over.
+    private volatile int waitingReceivers;
 
     /**
      * A channel holding at most {@code capacity} items, handed over in batches of up to {@code batchSize}.
@@ -169,7 +173,9 @@ public final class BatchingChannel<T> implements AutoCloseable {
         lock.lock();
         try {
             closed = true;
-            notEmpty.signalAll();
+            while (!parked.isEmpty()) {
+                wake(parked.poll());
+            }
             notFull.signalAll();
         } finally {
             lock.unlock();
@@ -194,8 +200,8 @@ public final class BatchingChannel<T> implements AutoCloseable {
                     System.arraycopy(s.batch, s.taken + first, ring, 0, n - first);
                     s.taken += n;
                     count += n;
-                    if (waitingReceivers > 0) {
-                        notEmpty.signal();
+                    if (!parked.isEmpty()) {
+                        wake(parked.poll());
                     }
                 }
                 if (s.taken == s.size) {
@@ -247,8 +253,8 @@ public final class BatchingChannel<T> implements AutoCloseable {
                     count -= n;
                     r.setChunk(n);
                     notFull.signalAll();
-                    if (count > 0 && waitingReceivers > 0) {
-                        notEmpty.signal();
+                    if (count > 0 && !parked.isEmpty()) {
+                        wake(parked.poll());
                     }
                     return true;
                 }
@@ -263,24 +269,37 @@ public final class BatchingChannel<T> implements AutoCloseable {
                 }
                 // Dekker with Sender.send: this volatile write, then reading the senders' counts; a sender writes
                 // its count, fences, then reads waitingReceivers. One of the two sees the other.
-                waitingReceivers++;
+                parked.add(r);
+                r.parked = true;
+                waitingReceivers = parked.size();
                 try {
                     if (steal(r)) {
                         return true;
                     }
                     r.pauseClock();
                     try {
-                        nanos = timed ? notEmpty.awaitNanos(nanos) : awaitUntimed(notEmpty);
+                        nanos = timed ? r.wakeUp.awaitNanos(nanos) : awaitUntimed(r.wakeUp);
                     } finally {
                         r.resumeClock();
                     }
                 } finally {
-                    waitingReceivers--;
+                    if (r.parked) { // not woken by a sender or close (timeout, interrupt, spurious, stole)
+                        parked.remove(r);
+                        r.parked = false;
+                        waitingReceivers = parked.size();
+                    }
                 }
             }
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Wakes a parked receiver and takes it off the waiting list. Caller holds the lock. */
+    private void wake(Receiver<T> r) {
+        r.parked = false;
+        waitingReceivers = parked.size();
+        r.wakeUp.signal();
     }
 
     /** Takes the items published in the senders' partial batches into the receiver's chunk. */
@@ -455,10 +474,13 @@ public final class BatchingChannel<T> implements AutoCloseable {
         private int next; // owner writes (opaque, for waiting()); items [next, end) are still to return
         private int end; // written under channel.lock
         private WaitClock clock;
+        private final Condition wakeUp; // of channel.lock
+        private boolean parked; // guarded by channel.lock: in channel.parked
 
         private Receiver(BatchingChannel<T> channel) {
             this.channel = channel;
             this.chunk = new Object[channel.batchSize];
+            this.wakeUp = channel.lock.newCondition();
         }
 
         /**
@@ -533,14 +555,16 @@ public final class BatchingChannel<T> implements AutoCloseable {
         }
 
         private void setChunk(int n) { // under channel.lock
+            if (n < end) {
+                Arrays.fill(chunk, n, end, null); // items already returned: let them be collected
+            }
             end = n;
             NEXT.setOpaque(this, 0);
         }
 
         @SuppressWarnings("unchecked")
         private T take() {
-            T item = (T) chunk[next];
-            chunk[next] = null;
+            T item = (T) chunk[next]; // not cleared: overwritten or cleared by the next refill
             NEXT.setOpaque(this, next + 1);
             return item;
         }

@@ -83,8 +83,9 @@ public final class Flow<T> {
     private <R> void mapUnordered(Receiver<T> in, WorkerStats w, StageMetrics m,
                                   StageFunction<? super T, ? extends R> fn, Sender<R> out)
             throws InterruptedException {
+        BatchingChannel.BeforeWait flush = out::flush;
         T item;
-        while ((item = in.receive(out::flush)) != null) {
+        while ((item = in.receive(flush)) != null) {
             w.countIn();
             R r = apply(m, fn, item);
             if (r != null) {
@@ -98,6 +99,7 @@ public final class Flow<T> {
     private <R> void mapOrdered(Receiver<T> in, WorkerStats w, StageMetrics m,
                                 StageFunction<? super T, ? extends R> fn, Reorderer<R> reorderer)
             throws InterruptedException {
+        BatchingChannel.BeforeWait flush = () -> reorderer.flush(w);
         while (true) {
             if (!reorderer.window.tryAcquire()) {
                 w.pause();
@@ -119,7 +121,7 @@ public final class Flow<T> {
             }
             try {
                 in.clock(w);
-                item = in.receive(() -> reorderer.flush(w));
+                item = in.receive(flush);
                 seq = reorderer.nextSeq(); // taken with the item, under one lock: sequence = input order
             } finally {
                 reorderer.takeLock.unlock();
@@ -371,8 +373,9 @@ public final class Flow<T> {
         w.start();
         try {
             Sender<T> s = out.newSender(w);
+            BatchingChannel.BeforeWait flush = s::flush;
             T item;
-            while ((item = in.receive(s::flush)) != null) {
+            while ((item = in.receive(flush)) != null) {
                 w.countIn();
                 s.send(item);
                 w.countOut();
@@ -453,8 +456,9 @@ public final class Flow<T> {
         w.start();
         try {
             Sender<O> s = out.newSender(w);
+            BatchingChannel.BeforeWait flush = s::flush;
             A item;
-            while ((item = in.receive(s::flush)) != null) {
+            while ((item = in.receive(flush)) != null) {
                 w.countIn();
                 O result = null;
                 try {
