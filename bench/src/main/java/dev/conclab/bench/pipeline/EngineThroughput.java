@@ -46,6 +46,14 @@ public final class EngineThroughput {
     public record Rate(double best, List<Double> runs) {
     }
 
+    /**
+     * The shapes {@code BenchMain pipeline} runs: the engine's defaults, and a larger room (both chains get the
+     * same capacity per channel), which lets a stage ride through its neighbour's time off the CPU.
+     */
+    public static final List<Shape> SHAPES = List.of(
+            new Shape(StageOptions.DEFAULT_CAPACITY, StageOptions.DEFAULT_HANDOFF_BATCH),
+            new Shape(4096, 256));
+
     /** One shape to compare: channel capacity (items) and the engine's hand-off batch. */
     public record Shape(int capacity, int handoffBatch) {
         @Override
@@ -161,22 +169,7 @@ public final class EngineThroughput {
             shapes.add(new Shape(Integer.parseInt(cb[0]), Integer.parseInt(cb[1])));
         }
         if (shapes.isEmpty()) {
-            shapes.add(new Shape(StageOptions.DEFAULT_CAPACITY, StageOptions.DEFAULT_HANDOFF_BATCH));
-        }
-        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-        if (Boolean.getBoolean("cpu")) {
-            for (Shape s : shapes) {
-                for (int k = 0; k < rounds; k++) {
-                    long c0 = os.getProcessCpuTime();
-                    double e = engine(s, items);
-                    long c1 = os.getProcessCpuTime();
-                    double a = abq(s.capacity(), items);
-                    long c2 = os.getProcessCpuTime();
-                    System.out.printf("%s engine %.2fM/s %.1f cpu-ns/item | abq %.2fM/s %.1f cpu-ns/item%n", s, e / 1e6,
-                            (c1 - c0) / (double) items, a / 1e6, (c2 - c1) / (double) items);
-                }
-            }
-            return;
+            shapes.addAll(SHAPES);
         }
         for (Shape s : shapes) {
             Map<String, Rate> r = measure(s, items, rounds);

@@ -252,7 +252,9 @@ public final class BatchingChannel<T> implements AutoCloseable {
                     head = (head + n) % ring.length;
                     count -= n;
                     r.setChunk(n);
-                    notFull.signalAll();
+                    if (ring.length - count >= Math.min(batchSize, ring.length) || count == 0 || closed) {
+                        notFull.signalAll(); // room for a whole batch: waking a sender for less costs a park each
+                    }
                     if (count > 0 && !parked.isEmpty()) {
                         wake(parked.poll());
                     }
