@@ -34,8 +34,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * themselves when the receivers are busy. Each send pays one memory fence for this guarantee.
  *
  * <p><b>Order.</b> Items of one sender are received in the order they were sent when there is one receiver; with
- * several receivers, each item goes to one of them, and a receiver takes at most its share of what is waiting
- * ({@code waiting / receivers}, at least one item), so that a few waiting items are spread over the receivers.
+ * several receivers, each item goes to one of them, and a receiver takes at most half its fair share of what is
+ * waiting ({@code waiting / (2 × receivers)}, at least one item), so that a few coarse items are spread over the
+ * receivers rather than queued behind one of them.
  *
  * <p><b>Closing.</b> {@link #close()} ends the stream: receivers still get every item handed over before the close
  * (including items in partial batches, which they take themselves), then {@link Receiver#receive()} returns
@@ -242,8 +243,7 @@ public final class BatchingChannel<T> implements AutoCloseable {
         try {
             while (true) {
                 if (count > 0) {
-                    int share = Math.max(1, count / Math.max(1, receivers.size()));
-                    int n = Math.min(Math.min(count, share), r.chunk.length);
+                    int n = Math.min(share(count), r.chunk.length);
                     int first = Math.min(n, ring.length - head);
                     System.arraycopy(ring, head, r.chunk, 0, first);
                     System.arraycopy(ring, 0, r.chunk, first, n - first);
@@ -304,12 +304,31 @@ public final class BatchingChannel<T> implements AutoCloseable {
         r.wakeUp.signal();
     }
 
+    /**
+     * How many of {@code available} items one receiver takes: all of them (up to its chunk) when it is the only
+     * one; with several, half its fair share (at least one), so that coarse items (one file range, one batch of
+     * records) spread over the receivers instead of queueing behind one busy worker. Caller holds the lock.
+     */
+    private int share(int available) {
+        int receiverCount = receivers.size();
+        return receiverCount <= 1 ? available : Math.max(1, available / (2 * receiverCount));
+    }
+
+    private int pendingInSenders() { // caller holds the lock
+        int n = 0;
+        for (Sender<T> s : senders) {
+            n += (int) Sender.PUBLISHED.getAcquire(s) - s.taken;
+        }
+        return n;
+    }
+
     /** Takes the items published in the senders' partial batches into the receiver's chunk. */
     private boolean steal(Receiver<T> r) {
+        int limit = receivers.size() == 1 ? r.chunk.length : Math.min(share(pendingInSenders()), r.chunk.length);
         int n = 0;
         for (Sender<T> s : senders) {
             int published = (int) Sender.PUBLISHED.getAcquire(s);
-            int k = Math.min(published - s.taken, r.chunk.length - n);
+            int k = Math.min(published - s.taken, limit - n);
             if (k > 0) {
                 System.arraycopy(s.batch, s.taken, r.chunk, n, k);
                 s.taken += k; // the slots stay in the sender's array until its next hand-over clears them

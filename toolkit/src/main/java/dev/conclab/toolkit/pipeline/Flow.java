@@ -40,8 +40,9 @@ public final class Flow<T> {
     /**
      * A stage applying {@code fn} to every item with {@code options.parallelism()} workers; {@code null} results
      * are dropped, exceptions go to the dead letters. Unordered, each worker takes a share of the waiting items
-     * at a time (at most {@code options.handoffBatch()}), so a slow item delays the rest of its worker's share;
-     * ordered ({@link StageOptions#inOrder()}), the workers take one item at a time.
+     * at a time (with several workers, half its fair share: one item at a time while fewer than four per worker
+     * wait; never more than {@code options.handoffBatch()}), so a slow item delays at most the rest of its
+     * worker's share; ordered ({@link StageOptions#inOrder()}), the workers take one item at a time.
      */
     public <R> Flow<R> map(String name, StageOptions options, StageFunction<? super T, ? extends R> fn) {
         Objects.requireNonNull(options, "options");

@@ -427,6 +427,29 @@ class PipelineTest {
         assertThat(p.failure()).isEmpty();
     }
 
+    /**
+     * Coarse items on a two-worker stage: item 0 cannot finish until items 1..5 have, so the worker holding it must
+     * not hold any of them in its chunk. With fewer than four waiting items per worker a worker takes one at a time.
+     */
+    @Test
+    void aWorkerStuckOnOneItemDoesNotHoldBackTheOthers() throws Exception {
+        CountDownLatch othersDone = new CountDownLatch(5);
+        List<Integer> sunk = new CopyOnWriteArrayList<>();
+        PipelineBuilder b = Pipeline.builder();
+        b.source("src", range(6)).map("work", StageOptions.parallel(2), x -> {
+            if (x == 0) {
+                assertThat(othersDone.await(20, TimeUnit.SECONDS)).as("items 1..5 done by the other worker").isTrue();
+            } else {
+                othersDone.countDown();
+            }
+            return x;
+        }).sink("sink", sunk::add);
+        Pipeline p = b.start();
+        p.await();
+        assertThat(p.deadLetters()).isEmpty();
+        assertThat(sunk).hasSize(6).endsWith(0);
+    }
+
     private static long countPipelineThreads() {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.isAlive() && t.getName().startsWith("pipeline-")).count();
