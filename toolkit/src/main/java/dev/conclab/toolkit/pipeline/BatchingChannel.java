@@ -21,17 +21,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * hand-off several times faster than an {@link java.util.concurrent.ArrayBlockingQueue}. Nothing spins: a thread
  * that must wait parks on a lock condition.
  *
- * <p><b>Bound.</b> At most {@link #capacity()} items wait in the channel; each sender holds at most
+ * <p><b>Bound and blocking.</b> At most {@link #capacity()} items wait in the channel; each sender holds at most
  * {@link #batchSize()} more in its partial batch and each receiver at most {@code batchSize} in the chunk it is
  * reading: at most {@code capacity + (senders + receivers) × batchSize} items in all. A sender whose batch is full
- * waits until the channel has taken all of it.
+ * moves what fits and waits until the channel has taken the rest; it is woken once there is room for a whole
+ * batch (or the channel is empty), not for each free slot. A receiver finding nothing waits until a sender hands
+ * items over or the channel closes.
  *
  * <p><b>When a partial batch leaves.</b> An item leaves its sender's batch when the batch is full, when
  * {@link Sender#flush()} is called, or as soon as a receiver is waiting: a receiver about to wait first takes the
- * items already in every sender's partial batch, and a send that finds a receiver waiting hands its batch over at
- * once. So <em>no receiver ever waits while an item sits in a partial batch</em>, whatever the sending thread is
- * doing (computing, or blocked on something else); latency stays low without a timer, and batches form by
- * themselves when the receivers are busy. Each send pays one memory fence for this guarantee.
+ * items already in every sender's partial batch itself, and a send that finds a receiver waiting hands its batch
+ * over at once and wakes that receiver (the sends that follow, while it wakes up, fill a batch again). So <em>no
+ * receiver ever waits while an item sits in a partial batch</em>, whatever the sending thread is doing (computing,
+ * or blocked on something else): latency stays low without a timer, and batches form by themselves while the
+ * receivers are busy. The price is one memory fence per send. A batch some of whose items a receiver took is
+ * handed over smaller (its slots are not reused until it is handed over).
  *
  * <p><b>Order.</b> Items of one sender are received in the order they were sent when there is one receiver; with
  * several receivers, each item goes to one of them, and a receiver takes at most half its fair share of what is
@@ -47,6 +51,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * confined to one thread at a time (or to threads that take turns under a common lock). Actions in a thread before
  * sending an item happen-before actions after the receipt of that item in another thread. The depth queries
  * ({@link #size()}, {@link #waiting()}) are snapshots that may be stale by the time they return.
+ *
+ * <p><b>Interruption.</b> Waiting calls throw {@link InterruptedException}; an interrupted send keeps its item in
+ * the partial batch, where a receiver or the next send or flush still finds it.
  *
  * @param <T> the type of the items
  */
@@ -151,8 +158,8 @@ public final class BatchingChannel<T> implements AutoCloseable {
     }
 
     /**
-     * Whether some receiver is waiting for an item now: for monitoring, and for tests that must know a receiver is
-     * blocked before they act.
+     * Whether some receiver is parked waiting for an item and no sender has woken it yet: for monitoring, and for
+     * tests that must know a receiver is blocked before they act.
      */
     public boolean hasWaitingReceivers() {
         return waitingReceivers > 0;
