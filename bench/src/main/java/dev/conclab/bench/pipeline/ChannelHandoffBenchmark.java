@@ -27,8 +27,11 @@ import java.util.concurrent.TimeoutException;
  * <p><b>BASELINE: {@code ArrayBlockingQueue(room)}</b>: one lock acquisition on each side per item. Variant:
  * {@code BatchingChannel(room, batch)}, the same room (16,384 items, batches of 256 by default), the channel the
  * engine's stages use: a batch at a time moves with one lock acquisition on each side, the rest is a plain array
- * store and load in a thread's own batch, plus the fence a send pays so that a partial batch never waits while the
- * receiver does. Neither spins: a side that finds the buffer full or empty parks on a lock condition.
+ * store and load in a thread's own batch. Two senders: {@code BatchingChannel} is {@code newSender()}, the one a
+ * pipeline source uses, which pays a memory fence per send so that a partial batch never waits while the receiver
+ * does; {@value #STAGE_SENDER} is {@code newSender(true)}, the one a stage worker uses, which flushes before it
+ * waits for input instead and skips the fence. Neither spins: a side that finds the buffer full or empty parks on
+ * a lock condition.
  *
  * <p>Both sides use timed calls and give up once JMH says the iteration is over, as in
  * {@code dev.conclab.bench.queues.HandoffBenchmark}, so no thread is left blocked. The score to read is
@@ -63,7 +66,10 @@ public class ChannelHandoffBenchmark {
     private static final long TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final Integer ITEM = 42;
 
-    @Param({BASELINE, "BatchingChannel"})
+    /** The variant whose sender skips the per-send fence, as the engine's stage workers do. */
+    public static final String STAGE_SENDER = "BatchingChannel-stage";
+
+    @Param({BASELINE, "BatchingChannel", STAGE_SENDER})
     public String queue;
 
     /** Items of room in each: the queue's capacity, the channel's capacity (plus one batch on each side). */
@@ -82,7 +88,7 @@ public class ChannelHandoffBenchmark {
     public void setUp() {
         abq = new ArrayBlockingQueue<>(room);
         BatchingChannel<Integer> ch = new BatchingChannel<>(room, batch);
-        sender = ch.newSender();
+        sender = ch.newSender(queue.equals(STAGE_SENDER));
         receiver = ch.newReceiver();
     }
 

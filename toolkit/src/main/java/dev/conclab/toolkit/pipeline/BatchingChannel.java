@@ -34,8 +34,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * over at once and wakes that receiver (the sends that follow, while it wakes up, fill a batch again). So <em>no
  * receiver ever waits while an item sits in a partial batch</em>, whatever the sending thread is doing (computing,
  * or blocked on something else): latency stays low without a timer, and batches form by themselves while the
- * receivers are busy. The price is one memory fence per send. A batch some of whose items a receiver took is
- * handed over smaller (its slots are not reused until it is handed over).
+ * receivers are busy. The price is one memory fence per send. A producer that flushes before it blocks on anything
+ * else (as the pipeline engine's stage workers do before they wait for input) can skip the fence with
+ * {@link #newSender(boolean) newSender(true)}; an item it sends just as a receiver starts waiting may then wait
+ * until its next send or flush. A batch some of whose items a receiver took is handed over smaller (its slots are
+ * not reused until it is handed over).
  *
  * <p><b>Order.</b> Items of one sender are received in the order they were sent when there is one receiver; with
  * several receivers, each item goes to one of them, and a receiver takes at most half its fair share of what is
@@ -93,9 +96,25 @@ public final class BatchingChannel<T> implements AutoCloseable {
         this.batchSize = batchSize;
     }
 
-    /** A new sender, for one producing thread. */
+    /**
+     * A new sender, for one producing thread that may block anywhere (for example a source that waits on its own
+     * input between sends): each send pays a memory fence so that a receiver never waits while an item of this
+     * sender sits in its partial batch.
+     */
     public Sender<T> newSender() {
-        Sender<T> s = new Sender<>(this);
+        return newSender(false);
+    }
+
+    /**
+     * A new sender, for one producing thread.
+     *
+     * @param flushesBeforeBlocking {@code true} if the caller promises to {@link Sender#flush()} before it blocks
+     *                              on anything but this channel (its own input, a lock, I/O): its sends then skip
+     *                              the fence, which roughly halves their cost, and an item sent just as a receiver
+     *                              starts waiting can wait until this sender's next send or flush
+     */
+    public Sender<T> newSender(boolean flushesBeforeBlocking) {
+        Sender<T> s = new Sender<>(this, !flushesBeforeBlocking);
         lock.lock();
         try {
             senders.add(s);
@@ -391,8 +410,11 @@ public final class BatchingChannel<T> implements AutoCloseable {
         private int taken; // guarded by channel.lock: slots already moved out (to the ring or a receiver)
         private WaitClock clock;
 
-        private Sender(BatchingChannel<T> channel) {
+        private final boolean fenced;
+
+        private Sender(BatchingChannel<T> channel, boolean fenced) {
             this.channel = channel;
+            this.fenced = fenced;
             this.batch = new Object[channel.batchSize];
         }
 
@@ -410,7 +432,7 @@ public final class BatchingChannel<T> implements AutoCloseable {
                 channel.put(this, false, 0);
             }
             batch[size++] = item;
-            PUBLISHED.setVolatile(this, size); // the fence of the Dekker pairing in fill()
+            publish();
             if (size == batch.length || channel.waitingReceivers > 0) {
                 channel.put(this, false, 0);
             }
@@ -428,11 +450,19 @@ public final class BatchingChannel<T> implements AutoCloseable {
                 return false;
             }
             batch[size++] = item;
-            PUBLISHED.setVolatile(this, size);
+            publish();
             if (channel.waitingReceivers > 0) {
                 channel.put(this, true, 0);
             }
             return true;
+        }
+
+        private void publish() {
+            if (fenced) {
+                PUBLISHED.setVolatile(this, size); // the fence of the Dekker pairing in fill()
+            } else {
+                PUBLISHED.setRelease(this, size); // visible to a receiver soon, but this send may miss its wait
+            }
         }
 
         /**

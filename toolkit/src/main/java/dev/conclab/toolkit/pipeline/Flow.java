@@ -61,7 +61,7 @@ public final class Flow<T> {
                 try {
                     if (reorderer == null) {
                         r.clock(w);
-                        mapUnordered(r, w, m, fn, out.newSender(w));
+                        mapUnordered(r, w, m, fn, out.newSender(w, true)); // flushes before it waits for input
                     } else {
                         mapOrdered(r, w, m, fn, reorderer);
                     }
@@ -170,7 +170,7 @@ public final class Flow<T> {
         b.task(name, 0, false, p -> {
             w.start();
             try {
-                Sender<List<T>> s = out.newSender(w);
+                Sender<List<T>> s = out.newSender(w, true); // flushes before it waits for input
                 List<T> batch = new ArrayList<>(size);
                 long deadline = 0;
                 while (true) {
@@ -304,7 +304,8 @@ public final class Flow<T> {
         b.task(name, 0, false, p -> {
             w.start();
             try {
-                List<Sender<T>> senders = outs.stream().map(o -> o.newSender(w)).toList();
+                // fenced: while it waits for room on one branch, the others' partial batches must stay reachable
+                List<Sender<T>> senders = outs.stream().map(o -> o.newSender(w, false)).toList();
                 BatchingChannel.BeforeWait flushAll = () -> {
                     for (Sender<T> s : senders) {
                         s.flush();
@@ -373,7 +374,7 @@ public final class Flow<T> {
     private static <T> void forward(Receiver<T> in, WorkerStats w, Outlet<T> out) {
         w.start();
         try {
-            Sender<T> s = out.newSender(w);
+            Sender<T> s = out.newSender(w, true); // flushes before it waits for input
             BatchingChannel.BeforeWait flush = s::flush;
             T item;
             while ((item = in.receive(flush)) != null) {
@@ -456,7 +457,7 @@ public final class Flow<T> {
         ReentrantLock lock = state.lock;
         w.start();
         try {
-            Sender<O> s = out.newSender(w);
+            Sender<O> s = out.newSender(w, true); // flushes before it waits for input; the join lock is brief
             BatchingChannel.BeforeWait flush = s::flush;
             A item;
             while ((item = in.receive(flush)) != null) {

@@ -56,7 +56,8 @@ public final class PipelineBuilder {
         task(name, 0, false, p -> {
             w.start();
             try {
-                BatchingChannel.Sender<T> s = out.newSender(w);
+                // fenced: the source may block on its own input between emits, where nobody can flush for it
+                BatchingChannel.Sender<T> s = out.newSender(w, false);
                 boolean ended;
                 try {
                     source.produce(item -> {
