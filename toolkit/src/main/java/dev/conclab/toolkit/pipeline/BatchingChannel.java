@@ -237,12 +237,7 @@ public final class BatchingChannel<T> implements AutoCloseable {
                 if (timed && nanos <= 0) {
                     return false;
                 }
-                s.pauseClock();
-                try {
-                    nanos = timed ? notFull.awaitNanos(nanos) : awaitUntimed(notFull);
-                } finally {
-                    s.resumeClock();
-                }
+                nanos = await(notFull, timed, nanos, s.clock);
             }
             // The batch array is reused without clearing (the next items overwrite its slots): it may keep up to
             // batchSize items reachable a while longer, within the bound.
@@ -255,9 +250,22 @@ public final class BatchingChannel<T> implements AutoCloseable {
         return true;
     }
 
-    private static long awaitUntimed(Condition c) throws InterruptedException {
-        c.await();
-        return 0;
+    /** Waits on {@code c} (for at most {@code nanos} if timed), leaving the wait out of {@code clock}'s busy time. */
+    private static long await(Condition c, boolean timed, long nanos, WaitClock clock) throws InterruptedException {
+        if (clock != null) {
+            clock.pause();
+        }
+        try {
+            if (timed) {
+                return c.awaitNanos(nanos);
+            }
+            c.await();
+            return 0;
+        } finally {
+            if (clock != null) {
+                clock.resume();
+            }
+        }
     }
 
     /**
@@ -305,12 +313,7 @@ public final class BatchingChannel<T> implements AutoCloseable {
                     if (steal(r)) {
                         return true;
                     }
-                    r.pauseClock();
-                    try {
-                        nanos = timed ? r.wakeUp.awaitNanos(nanos) : awaitUntimed(r.wakeUp);
-                    } finally {
-                        r.resumeClock();
-                    }
+                    nanos = await(r.wakeUp, timed, nanos, r.clock);
                 } finally {
                     if (r.parked) { // not woken by a sender or close (timeout, interrupt, spurious, stole)
                         parked.remove(r);
@@ -491,18 +494,6 @@ public final class BatchingChannel<T> implements AutoCloseable {
             this.clock = c;
         }
 
-        private void pauseClock() {
-            if (clock != null) {
-                clock.pause();
-            }
-        }
-
-        private void resumeClock() {
-            if (clock != null) {
-                clock.resume();
-            }
-        }
-
         /** Flushes. */
         @Override
         public void close() throws InterruptedException {
@@ -599,18 +590,6 @@ public final class BatchingChannel<T> implements AutoCloseable {
 
         void clock(WaitClock c) {
             this.clock = c;
-        }
-
-        private void pauseClock() {
-            if (clock != null) {
-                clock.pause();
-            }
-        }
-
-        private void resumeClock() {
-            if (clock != null) {
-                clock.resume();
-            }
         }
 
         private void setChunk(int n) { // under channel.lock

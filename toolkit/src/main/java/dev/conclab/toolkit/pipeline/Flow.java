@@ -103,22 +103,12 @@ public final class Flow<T> {
         BatchingChannel.BeforeWait flush = () -> reorderer.flush(w);
         while (true) {
             if (!reorderer.window.tryAcquire()) {
-                w.pause();
-                try {
-                    reorderer.window.acquire();
-                } finally {
-                    w.resume();
-                }
+                w.waiting(reorderer.window::acquire);
             }
             T item;
             long seq;
             if (!reorderer.takeLock.tryLock()) {
-                w.pause();
-                try {
-                    reorderer.takeLock.lockInterruptibly();
-                } finally {
-                    w.resume();
-                }
+                w.waiting(reorderer.takeLock::lockInterruptibly);
             }
             try {
                 in.clock(w);

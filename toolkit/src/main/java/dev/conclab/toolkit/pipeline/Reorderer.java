@@ -68,12 +68,7 @@ final class Reorderer<T> {
 
     private void lock(WorkerStats w) throws InterruptedException {
         if (!lock.tryLock()) {
-            w.pause(); // waiting for another worker is not work
-            try {
-                lock.lockInterruptibly();
-            } finally {
-                w.resume();
-            }
+            w.waiting(lock::lockInterruptibly); // waiting for another worker is not work
         }
     }
 

@@ -67,6 +67,16 @@ final class WorkerStats implements BatchingChannel.WaitClock {
         }
     }
 
+    /** Runs {@code wait}, a blocking call, leaving it out of the busy time. */
+    void waiting(BatchingChannel.BeforeWait wait) throws InterruptedException {
+        pause();
+        try {
+            wait.run();
+        } finally {
+            resume();
+        }
+    }
+
     long in() {
         return (long) IN.getAcquire(this);
     }
