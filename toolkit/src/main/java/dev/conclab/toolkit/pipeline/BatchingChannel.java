@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * A bounded, blocking, closeable channel that hands items over in batches: each producing thread fills a private
@@ -115,25 +116,28 @@ public final class BatchingChannel<T> implements AutoCloseable {
      */
     public Sender<T> newSender(boolean flushesBeforeBlocking) {
         Sender<T> s = new Sender<>(this, !flushesBeforeBlocking);
-        lock.lock();
-        try {
+        return underLock(() -> {
             senders.add(s);
-        } finally {
-            lock.unlock();
-        }
-        return s;
+            return s;
+        });
     }
 
     /** A new receiver, for one consuming thread. */
     public Receiver<T> newReceiver() {
         Receiver<T> r = new Receiver<>(this);
+        return underLock(() -> {
+            receivers.add(r);
+            return r;
+        });
+    }
+
+    private <R> R underLock(Supplier<R> action) {
         lock.lock();
         try {
-            receivers.add(r);
+            return action.get();
         } finally {
             lock.unlock();
         }
-        return r;
     }
 
     /** The most items in one batch. */
@@ -148,12 +152,7 @@ public final class BatchingChannel<T> implements AutoCloseable {
 
     /** Items in the channel itself now (a snapshot). */
     public int size() {
-        lock.lock();
-        try {
-            return count;
-        } finally {
-            lock.unlock();
-        }
+        return underLock(() -> count);
     }
 
     /**
@@ -161,19 +160,13 @@ public final class BatchingChannel<T> implements AutoCloseable {
      * senders' partial batches and in the receivers' chunks.
      */
     public int waiting() {
-        lock.lock();
-        try {
-            int n = count;
-            for (Sender<T> s : senders) {
-                n += (int) Sender.PUBLISHED.getAcquire(s) - s.taken;
-            }
+        return underLock(() -> {
+            int n = count + pendingInSenders();
             for (Receiver<T> r : receivers) {
                 n += r.end - (int) Receiver.NEXT.getOpaque(r);
             }
             return n;
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     /**
@@ -186,12 +179,7 @@ public final class BatchingChannel<T> implements AutoCloseable {
 
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
-        lock.lock();
-        try {
-            return closed;
-        } finally {
-            lock.unlock();
-        }
+        return underLock(() -> closed);
     }
 
     /** Ends the stream and wakes every waiting thread; idempotent, never blocks for long. */
@@ -482,12 +470,7 @@ public final class BatchingChannel<T> implements AutoCloseable {
 
         /** Items added to this sender's batch and not yet handed over (nor taken by a receiver): a snapshot. */
         public int pending() {
-            channel.lock.lock();
-            try {
-                return size - taken;
-            } finally {
-                channel.lock.unlock();
-            }
+            return channel.underLock(() -> size - taken);
         }
 
         void clock(WaitClock c) {
