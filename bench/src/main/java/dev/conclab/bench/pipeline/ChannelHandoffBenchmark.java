@@ -38,15 +38,15 @@ import java.util.concurrent.TimeoutException;
  * {@code take}'s: items received per second.
  *
  * <p><b>What to expect.</b> The issue asks for at least 3× the baseline. Measured on 2 vCPUs (AMD EPYC, JDK 25.0.3)
- * while other builds kept the load average at 7 (1 fork, 5 × 1 s; the 99.9% errors were as large as the means),
- * with the first design of the channel (whole batches handed over, no partial-batch guarantee):
+ * with {@code BenchMain pipeline} (2 forks, 5 × 1 s; the 99.9% errors are a third to a half of the means), room
+ * 16,384, batch 256, five runs at load average 3 to 7:
  * <pre>
- *   room    batch   ArrayBlockingQueue   BatchingChannel   ratio
- *   1024    256     19.5 M/s             50.5 M/s          2.6×
- *   4096    256     28.8 M/s             77.5 M/s          2.7×
- *   16384   256     26.7 M/s            102.1 M/s          3.8×
- *   16384   1024    21.6 M/s             86.5 M/s          4.0×
+ *   ArrayBlockingQueue   17.9 - 33.6 M/s
+ *   BatchingChannel      59 - 96 M/s      1.9 - 3.8×   (fenced sends: a source's sender)
+ *   BatchingChannel-stage 73 - 123 M/s    2.6 - 4.1×   (a stage worker's sender)
  * </pre>
+ * The first design of the channel (whole batches handed over, no guarantee for partial batches) measured 2.6× to
+ * 4.0× at load 7; the fence per send is what the guarantee costs, and only sources pay it.
  * With only two cores shared with other work, a thread is often descheduled; more room lets its partner go on
  * until it is back, and the batch hand-off costs one lock acquisition per batch instead of per item. Run with
  * {@code BenchMain pipeline} (ratios printed with the machine) or
