@@ -43,7 +43,6 @@ import java.util.concurrent.TimeUnit;
  * partial batch while the next stage waits for input, even when the source then blocks on its own input. Stage
  * workers flush before they wait for input and skip the fence; {@link ChannelHandoffBenchmark} shows both senders.
  */
- */
 public final class EngineThroughput {
 
     /** The baseline's name, which ratios divide by. */
