@@ -41,13 +41,15 @@ import java.util.concurrent.TimeoutException;
  * with {@code BenchMain pipeline} (2 forks, 5 × 1 s; the 99.9% errors are a third to a half of the means), room
  * 16,384, batch 256, five runs at load average 3 to 7:
  * <pre>
- *   ArrayBlockingQueue   17.9 - 33.6 M/s
- *   BatchingChannel      59 - 96 M/s      1.9 - 3.8×   (fenced sends: a source's sender)
- *   BatchingChannel-stage 73 - 123 M/s    2.6 - 4.1×   (a stage worker's sender)
+ *   ArrayBlockingQueue      17.9 - 33.6 M/s
+ *   BatchingChannel         59 - 96 M/s      1.9 - 3.8×   (fenced sends: a source's sender)
+ *   BatchingChannel-stage   73 - 123 M/s     2.6 - 4.1×   (a stage worker's sender)
  * </pre>
  * The first design of the channel (whole batches handed over, no guarantee for partial batches) measured 2.6× to
- * 4.0× at load 7; the fence per send is what the guarantee costs, and only sources pay it.
- * With only two cores shared with other work, a thread is often descheduled; more room lets its partner go on
+ * 4.0× at load 7; the fence per send is what the guarantee costs, and only sources, fan-outs and
+ * ordered stages pay it (the senders that may block elsewhere between sends).
+ *
+ * <p>With only two cores shared with other work, a thread is often descheduled; more room lets its partner go on
  * until it is back, and the batch hand-off costs one lock acquisition per batch instead of per item. Run with
  * {@code BenchMain pipeline} (ratios printed with the machine) or
  * {@code java -jar bench/target/benchmarks.jar ChannelHandoffBenchmark}.
