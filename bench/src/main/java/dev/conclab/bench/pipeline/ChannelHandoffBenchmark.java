@@ -27,11 +27,9 @@ import java.util.concurrent.TimeoutException;
  * <p><b>BASELINE: {@code ArrayBlockingQueue(room)}</b>: one lock acquisition on each side per item. Variant:
  * {@code BatchingChannel(room, batch)}, the same room (16,384 items, batches of 256 by default), the channel the
  * engine's stages use: a batch at a time moves with one lock acquisition on each side, the rest is a plain array
- * store and load in a thread's own batch. Two senders: {@code BatchingChannel} is {@code newSender()}, the one a
- * pipeline source uses, which pays a memory fence per send so that a partial batch never waits while the receiver
- * does; {@value #STAGE_SENDER} is {@code newSender(true)}, the one a stage worker uses, which flushes before it
- * waits for input instead and skips the fence. Neither spins: a side that finds the buffer full or empty parks on
- * a lock condition.
+ * store and load in a thread's own batch, plus the memory fence each send pays so that a partial batch never
+ * waits while the receiver does. Neither spins: a side that finds the buffer full or empty parks on a lock
+ * condition.
  *
  * <p>Both sides use timed calls and give up once JMH says the iteration is over, as in
  * {@code dev.conclab.bench.queues.HandoffBenchmark}, so no thread is left blocked. The score to read is
@@ -41,13 +39,13 @@ import java.util.concurrent.TimeoutException;
  * with {@code BenchMain pipeline} (2 forks, 5 × 1 s; the 99.9% errors are a third to a half of the means), room
  * 16,384, batch 256, five runs at load average 3 to 7:
  * <pre>
- *   ArrayBlockingQueue      17.9 - 33.6 M/s
- *   BatchingChannel         59 - 96 M/s      1.9 - 3.8×   (fenced sends: a source's sender)
- *   BatchingChannel-stage   73 - 123 M/s     2.6 - 4.1×   (a stage worker's sender)
+ *   ArrayBlockingQueue   17.9 - 33.6 M/s
+ *   BatchingChannel      59 - 96 M/s      1.9 - 3.8×
  * </pre>
- * The first design of the channel (whole batches handed over, no guarantee for partial batches) measured 2.6× to
- * 4.0× at load 7; the fence per send is what the guarantee costs, and only sources, fan-outs and
- * ordered stages pay it (the senders that may block elsewhere between sends).
+ * The fence per send is what the partial-batch guarantee costs: the same channel with a plain release store
+ * instead (an experiment, which may strand a sender's last item) measured 111 - 123 M/s against 58 - 71 M/s with
+ * the fence, one fork each; the first design of the channel (whole batches handed over, no guarantee for partial
+ * batches) measured 2.6× to 4.0× at load 7.
  *
  * <p>With only two cores shared with other work, a thread is often descheduled; more room lets its partner go on
  * until it is back, and the batch hand-off costs one lock acquisition per batch instead of per item. Run with
@@ -68,10 +66,7 @@ public class ChannelHandoffBenchmark {
     private static final long TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final Integer ITEM = 42;
 
-    /** The variant whose sender skips the per-send fence, as the engine's stage workers do. */
-    public static final String STAGE_SENDER = "BatchingChannel-stage";
-
-    @Param({BASELINE, "BatchingChannel", STAGE_SENDER})
+    @Param({BASELINE, "BatchingChannel"})
     public String queue;
 
     /** Items of room in each: the queue's capacity, the channel's capacity (plus one batch on each side). */
@@ -90,7 +85,7 @@ public class ChannelHandoffBenchmark {
     public void setUp() {
         abq = new ArrayBlockingQueue<>(room);
         BatchingChannel<Integer> ch = new BatchingChannel<>(room, batch);
-        sender = ch.newSender(queue.equals(STAGE_SENDER));
+        sender = ch.newSender();
         receiver = ch.newReceiver();
     }
 

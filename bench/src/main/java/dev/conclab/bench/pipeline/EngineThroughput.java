@@ -39,9 +39,9 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  * Two things hold the engine back. At the default capacity the buffers hold only a few microseconds of work, so
  * a stage whose neighbour is off the CPU soon parks, and the scheduler sets the pace for both chains. And the
- * source's sends each pay a memory fence (about 8 ns here): it is what guarantees that an item never waits in a
- * partial batch while the next stage waits for input, even when the source then blocks on its own input. Stage
- * workers flush before they wait for input and skip the fence; {@link ChannelHandoffBenchmark} shows both senders.
+ * sends each pay a memory fence (about 8 ns here, see {@link ChannelHandoffBenchmark}): it is what guarantees that
+ * an item never waits in a partial batch while the next stage waits for input, even when its producer then blocks
+ * on something else.
  */
 public final class EngineThroughput {
 

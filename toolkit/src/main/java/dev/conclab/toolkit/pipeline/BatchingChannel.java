@@ -35,16 +35,15 @@ import java.util.function.Supplier;
  * over at once and wakes that receiver (the sends that follow, while it wakes up, fill a batch again). So <em>no
  * receiver ever waits while an item sits in a partial batch</em>, whatever the sending thread is doing (computing,
  * or blocked on something else): latency stays low without a timer, and batches form by themselves while the
- * receivers are busy. The price is one memory fence per send. A producer that flushes before it blocks on anything
- * else (as the pipeline engine's stage workers do before they wait for input) can skip the fence with
- * {@link #newSender(boolean) newSender(true)}; an item it sends just as a receiver starts waiting may then wait
- * until its next send or flush. A batch some of whose items a receiver took is handed over smaller (its slots are
- * not reused until it is handed over).
+ * receivers are busy. The price is one memory fence per send (measured: about 8 ns, half the cost of a send in
+ * {@code ChannelHandoffBenchmark}; a sender without it could strand its last item if it then blocked elsewhere).
+ * A batch some of whose items a receiver took is handed over smaller (its slots are not reused until it is handed
+ * over).
  *
- * <p><b>Order.</b> Items of one sender are received in the order they were sent when there is one receiver; with
- * several receivers, each item goes to one of them, and a receiver takes at most half its fair share of what is
- * waiting ({@code waiting / (2 × receivers)}, at least one item), so that a few coarse items are spread over the
- * receivers rather than queued behind one of them.
+ * <p><b>Order.</b> Items of one sender are received in the order they were sent when there is one receiver, which
+ * takes up to {@code batchSize} items at a time. With several receivers, each item goes to one of them and a
+ * receiver takes one item at a time: a receiver stuck on an item holds no other, and items spread over the
+ * receivers as they free up (batching then saves lock acquisitions on the sending side only).
  *
  * <p><b>Closing.</b> {@link #close()} ends the stream: receivers still get every item handed over before the close
  * (including items in partial batches, which they take themselves), then {@link Receiver#receive()} returns
@@ -97,25 +96,9 @@ public final class BatchingChannel<T> implements AutoCloseable {
         this.batchSize = batchSize;
     }
 
-    /**
-     * A new sender, for one producing thread that may block anywhere (for example a source that waits on its own
-     * input between sends): each send pays a memory fence so that a receiver never waits while an item of this
-     * sender sits in its partial batch.
-     */
+    /** A new sender, for one producing thread. */
     public Sender<T> newSender() {
-        return newSender(false);
-    }
-
-    /**
-     * A new sender, for one producing thread.
-     *
-     * @param flushesBeforeBlocking {@code true} if the caller promises to {@link Sender#flush()} before it blocks
-     *                              on anything but this channel (its own input, a lock, I/O): its sends then skip
-     *                              the fence, which roughly halves their cost, and an item sent just as a receiver
-     *                              starts waiting can wait until this sender's next send or flush
-     */
-    public Sender<T> newSender(boolean flushesBeforeBlocking) {
-        Sender<T> s = new Sender<>(this, !flushesBeforeBlocking);
+        Sender<T> s = new Sender<>(this);
         return underLock(() -> {
             senders.add(s);
             return s;
@@ -324,12 +307,11 @@ public final class BatchingChannel<T> implements AutoCloseable {
 
     /**
      * How many of {@code available} items one receiver takes: all of them (up to its chunk) when it is the only
-     * one; with several, half its fair share (at least one), so that coarse items (one file range, one batch of
-     * records) spread over the receivers instead of queueing behind one busy worker. Caller holds the lock.
+     * one; one at a time when there are several, so that a receiver stuck on one item holds back no other.
+     * Caller holds the lock.
      */
     private int share(int available) {
-        int receiverCount = receivers.size();
-        return receiverCount <= 1 ? available : Math.max(1, available / (2 * receiverCount));
+        return receivers.size() <= 1 ? available : Math.min(1, available);
     }
 
     private int pendingInSenders() { // caller holds the lock
@@ -342,7 +324,7 @@ public final class BatchingChannel<T> implements AutoCloseable {
 
     /** Takes the items published in the senders' partial batches into the receiver's chunk. */
     private boolean steal(Receiver<T> r) {
-        int limit = receivers.size() == 1 ? r.chunk.length : Math.min(share(pendingInSenders()), r.chunk.length);
+        int limit = Math.min(share(r.chunk.length), r.chunk.length);
         int n = 0;
         for (Sender<T> s : senders) {
             int published = (int) Sender.PUBLISHED.getAcquire(s);
@@ -401,11 +383,8 @@ public final class BatchingChannel<T> implements AutoCloseable {
         private int taken; // guarded by channel.lock: slots already moved out (to the ring or a receiver)
         private WaitClock clock;
 
-        private final boolean fenced;
-
-        private Sender(BatchingChannel<T> channel, boolean fenced) {
+        private Sender(BatchingChannel<T> channel) {
             this.channel = channel;
-            this.fenced = fenced;
             this.batch = new Object[channel.batchSize];
         }
 
@@ -449,11 +428,7 @@ public final class BatchingChannel<T> implements AutoCloseable {
         }
 
         private void publish() {
-            if (fenced) {
-                PUBLISHED.setVolatile(this, size); // the fence of the Dekker pairing in fill()
-            } else {
-                PUBLISHED.setRelease(this, size); // visible to a receiver soon, but this send may miss its wait
-            }
+            PUBLISHED.setVolatile(this, size); // the fence of the Dekker pairing in fill()
         }
 
         /**

@@ -39,10 +39,9 @@ public final class Flow<T> {
 
     /**
      * A stage applying {@code fn} to every item with {@code options.parallelism()} workers; {@code null} results
-     * are dropped, exceptions go to the dead letters. Unordered, each worker takes a share of the waiting items
-     * at a time (with several workers, half its fair share: one item at a time while fewer than four per worker
-     * wait; never more than {@code options.handoffBatch()}), so a slow item delays at most the rest of its
-     * worker's share; ordered ({@link StageOptions#inOrder()}), the workers take one item at a time.
+     * are dropped, exceptions go to the dead letters. One worker takes up to {@code options.handoffBatch()}
+     * waiting items at a time; several workers take one item at a time, so a worker stuck on an item holds back no
+     * other (the items still reach the stage in batches, with one lock acquisition per batch on the sending side).
      */
     public <R> Flow<R> map(String name, StageOptions options, StageFunction<? super T, ? extends R> fn) {
         Objects.requireNonNull(options, "options");
@@ -61,7 +60,7 @@ public final class Flow<T> {
                 try {
                     if (reorderer == null) {
                         r.clock(w);
-                        mapUnordered(r, w, m, fn, out.newSender(w, true)); // flushes before it waits for input
+                        mapUnordered(r, w, m, fn, out.newSender(w));
                     } else {
                         mapOrdered(r, w, m, fn, reorderer);
                     }
@@ -160,7 +159,7 @@ public final class Flow<T> {
         b.task(name, 0, false, p -> {
             w.start();
             try {
-                Sender<List<T>> s = out.newSender(w, true); // flushes before it waits for input
+                Sender<List<T>> s = out.newSender(w);
                 List<T> batch = new ArrayList<>(size);
                 long deadline = 0;
                 while (true) {
@@ -294,8 +293,7 @@ public final class Flow<T> {
         b.task(name, 0, false, p -> {
             w.start();
             try {
-                // fenced: while it waits for room on one branch, the others' partial batches must stay reachable
-                List<Sender<T>> senders = outs.stream().map(o -> o.newSender(w, false)).toList();
+                List<Sender<T>> senders = outs.stream().map(o -> o.newSender(w)).toList();
                 BatchingChannel.BeforeWait flushAll = () -> {
                     for (Sender<T> s : senders) {
                         s.flush();
@@ -364,7 +362,7 @@ public final class Flow<T> {
     private static <T> void forward(Receiver<T> in, WorkerStats w, Outlet<T> out) {
         w.start();
         try {
-            Sender<T> s = out.newSender(w, true); // flushes before it waits for input
+            Sender<T> s = out.newSender(w);
             BatchingChannel.BeforeWait flush = s::flush;
             T item;
             while ((item = in.receive(flush)) != null) {
@@ -447,7 +445,7 @@ public final class Flow<T> {
         ReentrantLock lock = state.lock;
         w.start();
         try {
-            Sender<O> s = out.newSender(w, true); // flushes before it waits for input; the join lock is brief
+            Sender<O> s = out.newSender(w);
             BatchingChannel.BeforeWait flush = s::flush;
             A item;
             while ((item = in.receive(flush)) != null) {

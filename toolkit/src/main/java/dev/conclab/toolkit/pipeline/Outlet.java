@@ -35,14 +35,9 @@ final class Outlet<T> {
         return channel != null;
     }
 
-    /**
-     * A sender for one producer worker, whose waits for room are left out of {@code clock}'s busy time.
-     *
-     * @param flushesBeforeBlocking whether the worker flushes before it blocks on anything but this channel (see
-     *                              {@link BatchingChannel#newSender(boolean)})
-     */
-    BatchingChannel.Sender<T> newSender(WorkerStats clock, boolean flushesBeforeBlocking) {
-        BatchingChannel.Sender<T> s = channel.newSender(flushesBeforeBlocking);
+    /** A sender for one producer worker, whose waits for room are left out of {@code clock}'s busy time. */
+    BatchingChannel.Sender<T> newSender(WorkerStats clock) {
+        BatchingChannel.Sender<T> s = channel.newSender();
         s.clock(clock);
         return s;
     }

@@ -56,8 +56,7 @@ public final class PipelineBuilder {
         task(name, 0, false, p -> {
             w.start();
             try {
-                // fenced: the source may block on its own input between emits, where nobody can flush for it
-                BatchingChannel.Sender<T> s = out.newSender(w, false);
+                BatchingChannel.Sender<T> s = out.newSender(w);
                 boolean ended;
                 try {
                     source.produce(item -> {

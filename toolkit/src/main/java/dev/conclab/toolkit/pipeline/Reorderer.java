@@ -74,7 +74,7 @@ final class Reorderer<T> {
 
     private BatchingChannel.Sender<T> sender(WorkerStats w) {
         if (sender == null) {
-            sender = out.newSender(w, false); // fenced: its users also block on the window and the take lock
+            sender = out.newSender(w);
         }
         sender.clock(w); // its waits for room count against whichever worker holds the lock
         return sender;

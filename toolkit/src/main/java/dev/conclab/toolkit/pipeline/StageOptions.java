@@ -9,10 +9,10 @@ package dev.conclab.toolkit.pipeline;
  * emitted and the newest one taken, so a slow item holds back at most that many finished ones (bounded memory).
  *
  * <p>Items reach the stage in batches of up to {@code handoffBatch} (never more than {@code capacity}): the
- * producing workers fill private batches and hand each over with one lock acquisition. A partial batch leaves as
- * soon as this stage waits for input (see the package documentation for the one exception, an item sent by a
- * stage worker at that very moment), so a larger batch costs memory, not latency: the stage's input holds at most
- * {@code capacity + (producers + workers) × handoffBatch} items.
+ * producing workers fill private batches and hand each over with one lock acquisition. A partial batch never waits
+ * while this stage's workers wait for input (see the package documentation), so a larger batch costs memory, not
+ * latency: the stage's input holds at most {@code capacity + (producers + workers) × handoffBatch} items. A
+ * one-worker stage also takes up to {@code handoffBatch} items at a time; a many-worker stage takes one at a time.
  *
  * @param parallelism    number of workers, at least 1
  * @param virtualThreads whether the workers are virtual threads (else platform threads)

@@ -29,22 +29,19 @@
  *   <li><b>Batched hand-off.</b> Every stage reads its input through a
  *       {@link dev.conclab.toolkit.pipeline.BatchingChannel}: each producing worker fills a private batch of up to
  *       the consuming stage's {@link dev.conclab.toolkit.pipeline.StageOptions#handoffBatch()} items and moves it
- *       with one lock acquisition, and each consuming worker takes a chunk of items at a time. A partial batch
- *       leaves when it is full, when its worker is about to wait for its own input, when the worker ends (so a
- *       drain loses nothing), and whenever the consuming stage is waiting: a consumer about to wait takes the items
- *       in the partial batches itself, and a send that finds it waiting hands the batch over. A source's sends
- *       are fenced, so a stage never waits while a source's item sits in a partial batch, even if the source then
- *       blocks on its own input; a stage worker's sends skip that fence, so an item it sends just as the next
- *       stage starts waiting may wait until the worker's next send or its next wait for input, whichever comes
- *       first. No timer is involved and nothing spins.</li>
+ *       with one lock acquisition, and the consuming stage takes a chunk of items at a time if it has one worker,
+ *       one item at a time if it has several. A partial batch leaves when it is full, when its worker is about to
+ *       wait for its own input, when the worker ends (so a drain loses nothing), and whenever the consuming stage
+ *       is waiting: a consumer about to wait takes the items in the partial batches itself, and a send that finds
+ *       it waiting hands the batch over (each send pays a memory fence for this). So an item never sits in a
+ *       partial batch while the stage it goes to waits for input, whatever its producer is doing, a source blocked
+ *       on its own input or a stage function stuck on another item. No timer is involved and nothing spins.</li>
  *   <li><b>Bounds.</b> Every channel is bounded; a full one makes its senders wait, so memory is bounded by, per
  *       channel, {@code capacity + (producing workers + consuming workers) × handoffBatch} items (the batch is
  *       never larger than the capacity), plus one item in each worker's hands and the reorder windows (a join
  *       also holds its unpaired items).</li>
  *   <li><b>Order.</b> A one-worker stage keeps the input order; a many-worker stage does if built with
- *       {@link dev.conclab.toolkit.pipeline.StageOptions#inOrder()}, otherwise items leave as they finish, and
- *       each worker takes a share of the waiting items at a time, so a slow item also delays the rest of its
- *       worker's share.</li>
+ *       {@link dev.conclab.toolkit.pipeline.StageOptions#inOrder()}, otherwise items leave as they finish.</li>
  *   <li><b>Errors.</b> A stage function's exception sends a {@link dev.conclab.toolkit.pipeline.DeadLetter} and
  *       the stage goes on.</li>
  *   <li><b>Metrics.</b> Counts are per item and exact once the pipeline has ended (during a run, a snapshot may

@@ -431,7 +431,7 @@ class PipelineTest {
 
     /**
      * Coarse items on a two-worker stage: item 0 cannot finish until items 1..5 have, so the worker holding it must
-     * not hold any of them in its chunk. With fewer than four waiting items per worker a worker takes one at a time.
+     * not hold any of them: with several workers, each takes one item at a time.
      */
     @Test
     void aWorkerStuckOnOneItemDoesNotHoldBackTheOthers() throws Exception {
