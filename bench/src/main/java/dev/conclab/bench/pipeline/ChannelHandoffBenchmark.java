@@ -36,11 +36,12 @@ import java.util.concurrent.TimeoutException;
  * {@code take}'s: items received per second.
  *
  * <p><b>What to expect.</b> The issue asks for at least 3× the baseline. Measured on 2 vCPUs (AMD EPYC, JDK 25.0.3)
- * with {@code BenchMain pipeline} (2 forks, 5 × 1 s; the 99.9% errors are a third to a half of the means), room
- * 16,384, batch 256, five runs at load average 3 to 7:
+ * with {@code BenchMain pipeline} (2 forks, 5 × 1 s; the 99.9% errors are a quarter to a half of the means), room
+ * 16,384, batch 256:
  * <pre>
- *   ArrayBlockingQueue   17.9 - 33.6 M/s
- *   BatchingChannel      59 - 96 M/s      1.9 - 3.8×
+ *   load avg   ArrayBlockingQueue   BatchingChannel   ratio       (suite runs)
+ *   1.5 - 2    11.2 - 25.1 M/s      83 - 87 M/s       3.5 - 7.4×  (3)
+ *   3 - 7      17.9 - 33.6 M/s      59 - 96 M/s       1.9 - 3.8×  (5)
  * </pre>
  * The fence per send is what the partial-batch guarantee costs: the same channel with a plain release store
  * instead (an experiment, which may strand a sender's last item) measured 111 - 123 M/s against 58 - 71 M/s with

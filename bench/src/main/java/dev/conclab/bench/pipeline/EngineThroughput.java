@@ -30,12 +30,13 @@ import java.util.concurrent.TimeUnit;
  * <p><b>What to expect.</b> The issue asks for the engine's hand-off at least 3× {@code ArrayBlockingQueue}'s on
  * 2 cores. Three busy threads share two cores here, so every hand-off that parks a thread costs a context switch:
  * the hand-written chain pays one per item whenever a queue runs empty or full, the engine one per batch. Measured
- * with {@code BenchMain pipeline} on 2 vCPUs (AMD EPYC, JDK 25.0.3), load average 3 to 7 from other builds, five
- * runs of the suite (best of 7 runs of 4,000,000 items each time):
+ * with {@code BenchMain pipeline} on 2 vCPUs (AMD EPYC, JDK 25.0.3), best of 7 runs of 4,000,000 items each time:
  * <pre>
- *   capacity  batch   2 x ArrayBlockingQueue   engine         ratio
- *   256       128     5.4 - 7.3 M/s            6.8 - 11.4 M/s  1.0 - 1.8×
- *   4096      256     12.6 - 23.3 M/s          62 - 80 M/s     2.7 - 6.3× (2.7 - 2.8× in four runs of five)
+ *   load avg  capacity  batch   2 x ArrayBlockingQueue   engine          ratio       (suite runs)
+ *   1.5 - 2   256       128     5.3 - 5.8 M/s            5.8 - 8.3 M/s   1.1 - 1.4×  (3)
+ *   1.5 - 2   4096      256     10.6 - 11.8 M/s          57 - 86 M/s     5.4 - 7.6×  (3)
+ *   5 - 7     256       128     4.8 - 7.1 M/s            9.3 - 13.9 M/s  1.3 - 2.4×  (3)
+ *   5 - 7     4096      256     17.9 - 21.9 M/s          52 - 60 M/s     2.6 - 3.2×  (3)
  * </pre>
  * Two things hold the engine back. At the default capacity the buffers hold only a few microseconds of work, so
  * a stage whose neighbour is off the CPU soon parks, and the scheduler sets the pace for both chains. And the
