@@ -66,7 +66,10 @@ import java.util.concurrent.ExecutionException;
  *       broker alone, submit→start latency percentiles saturated and at half that rate, and a 1,000-task DAG's
  *       wall time as a ratio to its critical path, each with the load average.</li>
  *   <li>{@code pipeline}: {@link dev.conclab.bench.pipeline.ChannelHandoffBenchmark}, the pipeline engine's
- *       batching channel against {@code ArrayBlockingQueue}, 1 producer and 1 consumer, as a ratio.</li>
+ *       batching channel against {@code ArrayBlockingQueue}, 1 producer and 1 consumer, as a ratio; then
+ *       {@link dev.conclab.bench.pipeline.EngineThroughput}, items/s of the engine's source → map → sink against the
+ *       same three threads on two {@code ArrayBlockingQueue}s, at the default capacity and at a larger one, best of
+ *       7 runs (3 with {@code --quick}), as a ratio, with the load average.</li>
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
@@ -204,9 +207,29 @@ public final class BenchMain {
                 out.printf("%-22s %16s %12s %10s%n", "channel", "items/s", "± (99.9%)", "ratio");
                 rates.forEach((q, r) -> out.printf("%-22s %,16.0f %,12.0f %9.3f×%n", q, r.perSecond(), r.error(),
                         base == null ? Double.NaN : r.perSecond() / base.perSecond()));
+                printEngine(quick, out);
             }
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }
+    }
+
+    /** The engine itself: source → map → sink against the same chain on two ArrayBlockingQueues. */
+    private static void printEngine(boolean quick, PrintStream out) throws InterruptedException {
+        int items = quick ? 1_000_000 : 4_000_000;
+        int rounds = quick ? 3 : 7;
+        out.println();
+        out.println("Pipeline engine, source -> map(identity) -> sink, three one-worker stages, against the same"
+                + " three threads on two ArrayBlockingQueues (EngineThroughput); best of " + rounds + " runs of "
+                + String.format("%,d", items) + " items, the issue asks for >= 3x");
+        out.println("machine: " + machine() + " · load average " + SlowestCall.loadAverage());
+        out.printf("%-36s %-24s %16s %10s   %s%n", "shape", "chain", "items/s (best)", "ratio", "all runs (M/s)");
+        for (var shape : dev.conclab.bench.pipeline.EngineThroughput.SHAPES) {
+            var rates = dev.conclab.bench.pipeline.EngineThroughput.measure(shape, items, rounds);
+            double base = rates.get(dev.conclab.bench.pipeline.EngineThroughput.BASELINE).best();
+            rates.forEach((chain, r) -> out.printf("%-36s %-24s %,16.0f %9.2f×   %s%n", shape, chain, r.best(),
+                    r.best() / base, r.runs().stream().map(x -> String.format("%.1f", x / 1e6)).toList()));
+        }
+        out.println("load average after: " + SlowestCall.loadAverage());
     }
 
     private static ChainedOptionsBuilder options(Class<?> benchmark, VerboseMode verbosity) {

@@ -25,24 +25,30 @@ import java.util.concurrent.TimeoutException;
  * thread, one consumer thread, items handed over one at a time by the caller.
  *
  * <p><b>BASELINE: {@code ArrayBlockingQueue(room)}</b>: one lock acquisition on each side per item. Variant:
- * {@code BatchingChannel(room / batch batches of batch items)}, the same room (16,384 items, batches of 256 by default), handed over a batch at a
- * time: one lock acquisition per batch on each side, the rest is a plain array store and load in a thread's
- * own batch. Neither spins: a side that finds the buffer full or empty parks on a lock condition.
+ * {@code BatchingChannel(room, batch)}, the same room (16,384 items, batches of 256 by default), the channel the
+ * engine's stages use: a batch at a time moves with one lock acquisition on each side, the rest is a plain array
+ * store and load in a thread's own batch, plus the memory fence each send pays so that a partial batch never
+ * waits while the receiver does. Neither spins: a side that finds the buffer full or empty parks on a lock
+ * condition.
  *
  * <p>Both sides use timed calls and give up once JMH says the iteration is over, as in
  * {@code dev.conclab.bench.queues.HandoffBenchmark}, so no thread is left blocked. The score to read is
  * {@code take}'s: items received per second.
  *
  * <p><b>What to expect.</b> The issue asks for at least 3× the baseline. Measured on 2 vCPUs (AMD EPYC, JDK 25.0.3)
- * while other builds kept the load average at 7 (1 fork, 5 × 1 s; the 99.9% errors were as large as the means):
+ * with {@code BenchMain pipeline} (2 forks, 5 × 1 s; the 99.9% errors are a quarter to a half of the means), room
+ * 16,384, batch 256:
  * <pre>
- *   room    batch   ArrayBlockingQueue   BatchingChannel   ratio
- *   1024    256     19.5 M/s             50.5 M/s          2.6×
- *   4096    256     28.8 M/s             77.5 M/s          2.7×
- *   16384   256     26.7 M/s            102.1 M/s          3.8×
- *   16384   1024    21.6 M/s             86.5 M/s          4.0×
+ *   load avg   ArrayBlockingQueue   BatchingChannel   ratio       (suite runs)
+ *   1.5 - 2    11.2 - 25.1 M/s      83 - 87 M/s       3.5 - 7.4×  (3)
+ *   3 - 7      17.9 - 33.6 M/s      59 - 96 M/s       1.9 - 3.8×  (5)
  * </pre>
- * With only two cores shared with other work, a thread is often descheduled; more room lets its partner go on
+ * The fence per send is what the partial-batch guarantee costs: the same channel with a plain release store
+ * instead (an experiment, which may strand a sender's last item) measured 111 - 123 M/s against 58 - 71 M/s with
+ * the fence, one fork each; the first design of the channel (whole batches handed over, no guarantee for partial
+ * batches) measured 2.6× to 4.0× at load 7.
+ *
+ * <p>With only two cores shared with other work, a thread is often descheduled; more room lets its partner go on
  * until it is back, and the batch hand-off costs one lock acquisition per batch instead of per item. Run with
  * {@code BenchMain pipeline} (ratios printed with the machine) or
  * {@code java -jar bench/target/benchmarks.jar ChannelHandoffBenchmark}.
@@ -64,7 +70,7 @@ public class ChannelHandoffBenchmark {
     @Param({BASELINE, "BatchingChannel"})
     public String queue;
 
-    /** Items of room in each: the queue's capacity, the channel's batches × batch size. */
+    /** Items of room in each: the queue's capacity, the channel's capacity (plus one batch on each side). */
     @Param({"16384"})
     public int room;
 
@@ -78,11 +84,8 @@ public class ChannelHandoffBenchmark {
 
     @Setup
     public void setUp() {
-        if (room % batch != 0) {
-            throw new IllegalArgumentException("room " + room + " is not a multiple of batch " + batch);
-        }
         abq = new ArrayBlockingQueue<>(room);
-        BatchingChannel<Integer> ch = new BatchingChannel<>(room / batch, batch);
+        BatchingChannel<Integer> ch = new BatchingChannel<>(room, batch);
         sender = ch.newSender();
         receiver = ch.newReceiver();
     }

@@ -1,7 +1,8 @@
 package dev.conclab.toolkit.pipeline;
 
-import dev.conclab.toolkit.channel.BoundedChannel;
 import dev.conclab.toolkit.channel.ChannelClosedException;
+import dev.conclab.toolkit.pipeline.BatchingChannel.Receiver;
+import dev.conclab.toolkit.pipeline.BatchingChannel.Sender;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -9,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
@@ -19,6 +19,11 @@ import java.util.function.Function;
 /**
  * The output of a stage while a pipeline is being built: attach exactly one consumer to it (a stage, a sink, a
  * fan-out or a fan-in). Not thread-safe: used only while building, from the building thread.
+ *
+ * <p>Every consumer reads its input through a {@link BatchingChannel} of its own options' capacity and hand-off
+ * batch size ({@link StageOptions#handoffBatch()}); each producing worker sends through a sender of its own, which
+ * it flushes before it waits for its own input and when it ends, and which a waiting consumer empties by itself
+ * (see the package documentation).
  *
  * @param <T> the type of the items
  */
@@ -34,27 +39,35 @@ public final class Flow<T> {
 
     /**
      * A stage applying {@code fn} to every item with {@code options.parallelism()} workers; {@code null} results
-     * are dropped, exceptions go to the dead letters.
+     * are dropped, exceptions go to the dead letters. One worker takes up to {@code options.handoffBatch()}
+     * waiting items at a time; several workers take one item at a time, so a worker stuck on an item holds back no
+     * other (the items still reach the stage in batches, with one lock acquisition per batch on the sending side).
      */
     public <R> Flow<R> map(String name, StageOptions options, StageFunction<? super T, ? extends R> fn) {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(fn, "fn");
-        BoundedChannel<T> in = b.consume(outlet, options.capacity());
+        BatchingChannel<T> in = b.consume(outlet, options.capacity(), options.handoffBatch());
         StageMetrics m = b.stage(name, options.parallelism(), in);
         Outlet<R> out = b.outlet(name, options.parallelism());
-        Reorderer<R> reorderer = options.ordered() && options.parallelism() > 1
-                ? new Reorderer<>(out, m, options.reorderWindow()) : null;
+        boolean ordered = options.ordered() && options.parallelism() > 1;
+        Reorderer<R> reorderer = ordered ? new Reorderer<>(out, options.reorderWindow()) : null;
+        Receiver<T> shared = ordered ? in.newReceiver() : null; // taken under takeLock: sequence = input order
         for (int i = 0; i < options.parallelism(); i++) {
+            WorkerStats w = m.newWorker();
+            Receiver<T> r = ordered ? shared : in.newReceiver();
             b.task(name, i, options.virtualThreads(), p -> {
+                w.start();
                 try {
                     if (reorderer == null) {
-                        mapUnordered(in, m, fn, out);
+                        r.clock(w);
+                        mapUnordered(r, w, m, fn, out.newSender(w));
                     } else {
-                        mapOrdered(in, m, fn, reorderer);
+                        mapOrdered(r, w, m, fn, reorderer);
                     }
                 } catch (InterruptedException | ChannelClosedException e) {
                     // cancelled
                 } finally {
+                    w.stop();
                     out.producerDone();
                 }
             });
@@ -67,44 +80,55 @@ public final class Flow<T> {
         return map(name, StageOptions.serial(), fn);
     }
 
-    private <R> void mapUnordered(BoundedChannel<T> in, StageMetrics m, StageFunction<? super T, ? extends R> fn,
-                                  Outlet<R> out) throws InterruptedException {
-        Optional<T> next;
-        while ((next = in.receive()).isPresent()) {
-            R r = apply(m, fn, next.get());
+    private <R> void mapUnordered(Receiver<T> in, WorkerStats w, StageMetrics m,
+                                  StageFunction<? super T, ? extends R> fn, Sender<R> out)
+            throws InterruptedException {
+        BatchingChannel.BeforeWait flush = out::flush;
+        T item;
+        while ((item = in.receive(flush)) != null) {
+            w.countIn();
+            R r = apply(m, fn, item);
             if (r != null) {
                 out.send(r);
-                m.out.increment();
+                w.countOut();
             }
         }
+        out.flush();
     }
 
-    private <R> void mapOrdered(BoundedChannel<T> in, StageMetrics m, StageFunction<? super T, ? extends R> fn,
-                                Reorderer<R> reorderer) throws InterruptedException {
+    private <R> void mapOrdered(Receiver<T> in, WorkerStats w, StageMetrics m,
+                                StageFunction<? super T, ? extends R> fn, Reorderer<R> reorderer)
+            throws InterruptedException {
+        BatchingChannel.BeforeWait flush = () -> reorderer.flush(w);
         while (true) {
-            reorderer.window.acquire();
-            Optional<T> next;
+            if (!reorderer.window.tryAcquire()) {
+                w.waiting(reorderer.window::acquire);
+            }
+            T item;
             long seq;
-            reorderer.takeLock.lockInterruptibly();
+            if (!reorderer.takeLock.tryLock()) {
+                w.waiting(reorderer.takeLock::lockInterruptibly);
+            }
             try {
-                next = in.receive();
+                in.clock(w);
+                item = in.receive(flush);
                 seq = reorderer.nextSeq(); // taken with the item, under one lock: sequence = input order
             } finally {
                 reorderer.takeLock.unlock();
             }
-            if (next.isEmpty()) {
+            if (item == null) {
                 reorderer.window.release();
-                return;
+                break;
             }
-            reorderer.complete(seq, apply(m, fn, next.get()));
+            w.countIn();
+            reorderer.complete(seq, apply(m, fn, item), w);
         }
+        reorderer.flush(w);
     }
 
-    /** Runs {@code fn} on one item, counting it and timing it; returns null if it failed (dead-lettered). */
+    /** Runs {@code fn} on one item; returns null if it failed (dead-lettered). */
     private <R> R apply(StageMetrics m, StageFunction<? super T, ? extends R> fn, T item)
             throws InterruptedException {
-        m.in.increment();
-        long t0 = System.nanoTime();
         try {
             return fn.apply(item);
         } catch (InterruptedException e) {
@@ -112,8 +136,6 @@ public final class Flow<T> {
         } catch (Exception e) {
             b.deadLetter(m, item, e);
             return null;
-        } finally {
-            m.busyNanos.add(System.nanoTime() - t0);
         }
     }
 
@@ -126,49 +148,57 @@ public final class Flow<T> {
             throw new IllegalArgumentException("batch size must be at least 1, got " + size);
         }
         Objects.requireNonNull(unit, "unit");
-        BoundedChannel<T> in = b.consume(outlet, Math.max(size, StageOptions.DEFAULT_CAPACITY));
+        BatchingChannel<T> in = b.consume(outlet, Math.max(size, StageOptions.DEFAULT_CAPACITY),
+                StageOptions.DEFAULT_HANDOFF_BATCH);
         StageMetrics m = b.stage(name, 1, in);
         Outlet<List<T>> out = b.outlet(name, 1);
         long maxWaitNanos = unit.toNanos(maxWait);
+        WorkerStats w = m.newWorker();
+        Receiver<T> r = in.newReceiver();
+        r.clock(w);
         b.task(name, 0, false, p -> {
+            w.start();
             try {
+                Sender<List<T>> s = out.newSender(w);
                 List<T> batch = new ArrayList<>(size);
                 long deadline = 0;
                 while (true) {
-                    Optional<T> next;
+                    T next;
                     if (batch.isEmpty()) {
-                        next = in.receive();
+                        next = r.receive(s::flush);
                     } else {
                         try {
-                            next = in.receive(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                            next = r.receive(deadline - System.nanoTime(), TimeUnit.NANOSECONDS, s::flush);
                         } catch (TimeoutException e) {
-                            out.send(batch);
-                            m.out.increment();
+                            s.send(batch);
+                            w.countOut();
                             batch = new ArrayList<>(size);
                             continue;
                         }
                     }
-                    if (next.isEmpty()) {
+                    if (next == null) {
                         break;
                     }
-                    m.in.increment();
+                    w.countIn();
                     if (batch.isEmpty()) {
                         deadline = System.nanoTime() + maxWaitNanos;
                     }
-                    batch.add(next.get());
+                    batch.add(next);
                     if (batch.size() == size) {
-                        out.send(batch);
-                        m.out.increment();
+                        s.send(batch);
+                        w.countOut();
                         batch = new ArrayList<>(size);
                     }
                 }
                 if (!batch.isEmpty()) {
-                    out.send(batch);
-                    m.out.increment();
+                    s.send(batch);
+                    w.countOut();
                 }
+                s.flush();
             } catch (InterruptedException | ChannelClosedException e) {
                 // cancelled
             } finally {
+                w.stop();
                 out.producerDone();
             }
         });
@@ -177,20 +207,40 @@ public final class Flow<T> {
 
     /**
      * Ends this branch: {@code sink} takes every item, on {@code options.parallelism()} workers. With more than
-     * one worker the sink is called concurrently and in no particular order ({@code ordered} is ignored).
+     * one worker the sink is called concurrently and in no particular order ({@code ordered} is ignored). An
+     * exception from the sink sends the item to the dead letters.
      */
     public void sink(String name, StageOptions options, ItemSink<? super T> sink) {
+        Objects.requireNonNull(options, "options");
         Objects.requireNonNull(sink, "sink");
-        StageOptions unordered = new StageOptions(options.parallelism(), options.virtualThreads(), options.capacity(),
-                false, 1);
-        StageMetrics[] self = new StageMetrics[1]; // set below, before any worker starts
-        Flow<Boolean> done = map(name, unordered, item -> {
-            sink.accept(item);
-            self[0].out.increment(); // a sink's "out" is what it consumed without failing
-            return null; // nothing flows out of a sink
-        });
-        self[0] = b.metrics.getLast();
-        b.consume(done.outlet, 1); // an empty, closed-at-end channel nobody reads
+        BatchingChannel<T> in = b.consume(outlet, options.capacity(), options.handoffBatch());
+        StageMetrics m = b.stage(name, options.parallelism(), in);
+        for (int i = 0; i < options.parallelism(); i++) {
+            WorkerStats w = m.newWorker();
+            Receiver<T> r = in.newReceiver();
+            r.clock(w);
+            b.task(name, i, options.virtualThreads(), p -> {
+                w.start();
+                try {
+                    T item;
+                    while ((item = r.receive((BatchingChannel.BeforeWait) null)) != null) {
+                        w.countIn();
+                        try {
+                            sink.accept(item);
+                            w.countOut(); // a sink's "out" is what it consumed without failing
+                        } catch (InterruptedException e) {
+                            throw e;
+                        } catch (Exception e) {
+                            b.deadLetter(m, item, e);
+                        }
+                    }
+                } catch (InterruptedException | ChannelClosedException e) {
+                    // cancelled
+                } finally {
+                    w.stop();
+                }
+            });
+        }
     }
 
     /** {@link #sink(String, StageOptions, ItemSink)} on one worker. */
@@ -228,7 +278,7 @@ public final class Flow<T> {
         if (n < 1) {
             throw new IllegalArgumentException("branch count must be at least 1, got " + n);
         }
-        BoundedChannel<T> in = b.consume(outlet, capacity);
+        BatchingChannel<T> in = b.consume(outlet, capacity, StageOptions.DEFAULT_HANDOFF_BATCH);
         StageMetrics m = b.stage(name, 1, in);
         List<Outlet<T>> outs = new ArrayList<>();
         List<Flow<T>> flows = new ArrayList<>();
@@ -237,16 +287,24 @@ public final class Flow<T> {
             outs.add(o);
             flows.add(new Flow<>(b, o));
         }
+        WorkerStats w = m.newWorker();
+        Receiver<T> r = in.newReceiver();
+        r.clock(w);
         b.task(name, 0, false, p -> {
+            w.start();
             try {
-                Optional<T> next;
-                while ((next = in.receive()).isPresent()) {
-                    T item = next.get();
-                    m.in.increment();
-                    long t0 = System.nanoTime();
+                List<Sender<T>> senders = outs.stream().map(o -> o.newSender(w)).toList();
+                BatchingChannel.BeforeWait flushAll = () -> {
+                    for (Sender<T> s : senders) {
+                        s.flush();
+                    }
+                };
+                T item;
+                while ((item = r.receive(flushAll)) != null) {
+                    w.countIn();
                     if (key == null) {
-                        for (Outlet<T> o : outs) {
-                            o.send(item);
+                        for (Sender<T> s : senders) {
+                            s.send(item);
                         }
                     } else {
                         Object k;
@@ -256,14 +314,15 @@ public final class Flow<T> {
                             b.deadLetter(m, item, e);
                             continue;
                         }
-                        outs.get(Math.floorMod(Objects.hashCode(k), n)).send(item);
+                        senders.get(Math.floorMod(Objects.hashCode(k), n)).send(item);
                     }
-                    m.busyNanos.add(System.nanoTime() - t0);
-                    m.out.increment();
+                    w.countOut();
                 }
+                flushAll.run();
             } catch (InterruptedException | ChannelClosedException e) {
                 // cancelled
             } finally {
+                w.stop();
                 outs.forEach(Outlet::producerDone);
             }
         });
@@ -290,24 +349,32 @@ public final class Flow<T> {
             if (f.b != b) {
                 throw new IllegalArgumentException("cannot merge flows of different pipelines");
             }
-            BoundedChannel<T> in = b.consume(f.outlet, capacity);
+            BatchingChannel<T> in = b.consume(f.outlet, capacity, StageOptions.DEFAULT_HANDOFF_BATCH);
             m.addInput(in);
-            b.task(name, i, false, p -> forward(in, m, out));
+            WorkerStats w = m.newWorker();
+            Receiver<T> r = in.newReceiver();
+            r.clock(w);
+            b.task(name, i, false, p -> forward(r, w, out));
         }
         return new Flow<>(b, out);
     }
 
-    private static <T> void forward(BoundedChannel<T> in, StageMetrics m, Outlet<T> out) {
+    private static <T> void forward(Receiver<T> in, WorkerStats w, Outlet<T> out) {
+        w.start();
         try {
-            Optional<T> next;
-            while ((next = in.receive()).isPresent()) {
-                m.in.increment();
-                out.send(next.get());
-                m.out.increment();
+            Sender<T> s = out.newSender(w);
+            BatchingChannel.BeforeWait flush = s::flush;
+            T item;
+            while ((item = in.receive(flush)) != null) {
+                w.countIn();
+                s.send(item);
+                w.countOut();
             }
+            s.flush();
         } catch (InterruptedException | ChannelClosedException e) {
             // cancelled
         } finally {
+            w.stop();
             out.producerDone();
         }
     }
@@ -316,9 +383,23 @@ public final class Flow<T> {
      * Keyed join of two flows: each left item is paired with one right item of an equal key, in whichever order
      * they arrive, and {@code combine} makes the output. Items still unpaired when both inputs end go to the dead
      * letters with a {@link NoSuchElementException}. Unpaired items are held in memory until their match comes:
-     * the join's memory is bounded by how far apart matching items arrive, not by a channel.
+     * the join's memory is bounded by how far apart matching items arrive, not by a channel. Each input channel
+     * holds {@link StageOptions#DEFAULT_CAPACITY} items.
      */
     public static <L, R, K, O> Flow<O> join(String name, Flow<L> left, Flow<R> right,
+                                            Function<? super L, ? extends K> leftKey,
+                                            Function<? super R, ? extends K> rightKey,
+                                            BiFunction<? super L, ? super R, ? extends O> combine) {
+        return join(name, StageOptions.DEFAULT_CAPACITY, left, right, leftKey, rightKey, combine);
+    }
+
+    /**
+     * {@link #join(String, Flow, Flow, Function, Function, BiFunction)} with input channels of {@code capacity}
+     * items each.
+     *
+     * @throws IllegalArgumentException if {@code capacity} is less than 1
+     */
+    public static <L, R, K, O> Flow<O> join(String name, int capacity, Flow<L> left, Flow<R> right,
                                             Function<? super L, ? extends K> leftKey,
                                             Function<? super R, ? extends K> rightKey,
                                             BiFunction<? super L, ? super R, ? extends O> combine) {
@@ -329,15 +410,21 @@ public final class Flow<T> {
         if (right.b != b) {
             throw new IllegalArgumentException("cannot join flows of different pipelines");
         }
-        BoundedChannel<L> inL = b.consume(left.outlet, StageOptions.DEFAULT_CAPACITY);
-        BoundedChannel<R> inR = b.consume(right.outlet, StageOptions.DEFAULT_CAPACITY);
+        BatchingChannel<L> inL = b.consume(left.outlet, capacity, StageOptions.DEFAULT_HANDOFF_BATCH);
+        BatchingChannel<R> inR = b.consume(right.outlet, capacity, StageOptions.DEFAULT_HANDOFF_BATCH);
         StageMetrics m = b.stage(name, 2, inL);
         m.addInput(inR);
         Outlet<O> out = b.outlet(name, 2);
         JoinState<K, L, R> state = new JoinState<>();
-        b.task(name, 0, false, p -> joinSide(b, m, inL, leftKey, state.lock, state.left, state.right,
+        WorkerStats wL = m.newWorker();
+        WorkerStats wR = m.newWorker();
+        Receiver<L> rL = inL.newReceiver();
+        Receiver<R> rR = inR.newReceiver();
+        rL.clock(wL);
+        rR.clock(wR);
+        b.task(name, 0, false, p -> joinSide(b, m, rL, wL, leftKey, state.left, state.right,
                 (l, r) -> combine.apply(l, r), out, state));
-        b.task(name, 1, false, p -> joinSide(b, m, inR, rightKey, state.lock, state.right, state.left,
+        b.task(name, 1, false, p -> joinSide(b, m, rR, wR, rightKey, state.right, state.left,
                 (r, l) -> combine.apply(l, r), out, state));
         return new Flow<>(b, out);
     }
@@ -350,17 +437,19 @@ public final class Flow<T> {
         int sidesDone; // guarded by lock
     }
 
-    private static <K, A, B, O> void joinSide(PipelineBuilder b, StageMetrics m, BoundedChannel<A> in,
-                                              Function<? super A, ? extends K> key, ReentrantLock lock,
+    private static <K, A, B, O> void joinSide(PipelineBuilder b, StageMetrics m, Receiver<A> in, WorkerStats w,
+                                              Function<? super A, ? extends K> key,
                                               Map<K, ArrayDeque<A>> mine, Map<K, ArrayDeque<B>> theirs,
                                               BiFunction<A, B, ? extends O> combine, Outlet<O> out,
                                               JoinState<K, ?, ?> state) {
+        ReentrantLock lock = state.lock;
+        w.start();
         try {
-            Optional<A> next;
-            while ((next = in.receive()).isPresent()) {
-                A item = next.get();
-                m.in.increment();
-                long t0 = System.nanoTime();
+            Sender<O> s = out.newSender(w);
+            BatchingChannel.BeforeWait flush = s::flush;
+            A item;
+            while ((item = in.receive(flush)) != null) {
+                w.countIn();
                 O result = null;
                 try {
                     K k = key.apply(item);
@@ -384,12 +473,12 @@ public final class Flow<T> {
                 } catch (RuntimeException e) {
                     b.deadLetter(m, item, e);
                 }
-                m.busyNanos.add(System.nanoTime() - t0);
                 if (result != null) {
-                    out.send(result);
-                    m.out.increment();
+                    s.send(result);
+                    w.countOut();
                 }
             }
+            s.flush();
             lock.lock();
             try {
                 if (++state.sidesDone == 2) { // the last side flushes what never matched, both sides
@@ -408,6 +497,7 @@ public final class Flow<T> {
         } catch (InterruptedException | ChannelClosedException e) {
             // cancelled
         } finally {
+            w.stop();
             out.producerDone();
         }
     }

@@ -1,17 +1,17 @@
 package dev.conclab.toolkit.pipeline;
 
-import dev.conclab.toolkit.channel.BoundedChannel;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The write end of a flow: the channel its consumer reads (created when the consumer attaches, with the capacity
- * the consumer asks for) and the count of producer workers still running; the last one to finish closes the
- * channel, which ends the stream for the consumer.
+ * and batch size the consumer asks for) and the count of producer workers still running; the last one to finish
+ * closes the channel, which ends the stream for the consumer. Each producer worker sends through a
+ * {@link BatchingChannel.Sender} of its own and flushes it before it reports done.
  */
 final class Outlet<T> {
     final String producerName;
     private final AtomicInteger running = new AtomicInteger();
-    private volatile BoundedChannel<T> channel;
+    private volatile BatchingChannel<T> channel;
 
     Outlet(String producerName) {
         this.producerName = producerName;
@@ -23,7 +23,7 @@ final class Outlet<T> {
     }
 
     /** Attaches the consumer's channel; called while building. */
-    void attach(BoundedChannel<T> ch) {
+    void attach(BatchingChannel<T> ch) {
         if (channel != null) {
             throw new IllegalStateException("the output of stage '" + producerName
                     + "' already has a consumer; use broadcast(...) or partition(...) to fan out");
@@ -35,11 +35,14 @@ final class Outlet<T> {
         return channel != null;
     }
 
-    void send(T item) throws InterruptedException {
-        channel.send(item);
+    /** A sender for one producer worker, whose waits for room are left out of {@code clock}'s busy time. */
+    BatchingChannel.Sender<T> newSender(WorkerStats clock) {
+        BatchingChannel.Sender<T> s = channel.newSender();
+        s.clock(clock);
+        return s;
     }
 
-    /** Called by each producer worker as it ends, however it ends. */
+    /** Called by each producer worker as it ends, however it ends (after flushing, if it ended normally). */
     void producerDone() {
         if (running.decrementAndGet() == 0) {
             channel.close();

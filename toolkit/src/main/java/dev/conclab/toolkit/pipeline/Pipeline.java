@@ -1,6 +1,5 @@
 package dev.conclab.toolkit.pipeline;
 
-import dev.conclab.toolkit.channel.BoundedChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,15 +12,17 @@ import java.util.concurrent.atomic.AtomicReference;
  * A running pipeline: stages connected by bounded channels, each with its own workers. Created by
  * {@link PipelineBuilder#start()}; see the package documentation for an example.
  *
- * <p><b>Backpressure.</b> Every channel is bounded and every send blocks while it is full, so a slow stage slows
- * everything upstream down to the source, and the items in flight never exceed the sum of the channel
- * capacities, plus one item per worker, plus the reorder windows.
+ * <p><b>Backpressure.</b> Every channel is bounded and a producer whose batch is full waits while the channel
+ * has no room, so a slow stage slows everything upstream down to the source, and the items in flight never
+ * exceed, per channel, its capacity plus one hand-off batch per producing and per consuming worker, plus one item
+ * in each worker's hands and the reorder windows (see the package documentation).
  *
- * <p><b>Ending.</b> The pipeline ends by itself when its source returns: each stage finishes the items it has and
- * closes its output. {@link #drain()} asks the source to stop early with the same result: every item the source
- * handed over reaches a sink or the dead letters. {@link #cancel()} stops at once: it closes every channel and
- * interrupts every worker, and items in flight are lost. {@link #await()} waits until every worker thread has
- * ended, so after it returns the pipeline has no thread left.
+ * <p><b>Ending.</b> The pipeline ends by itself when its source returns: each stage finishes the items it has,
+ * hands over its last partial batch and closes its output. {@link #drain()} asks the source to stop early with the
+ * same result: every item the source handed over reaches a sink or the dead letters. {@link #cancel()} stops at
+ * once: it closes every channel and interrupts every worker, which stops before its next item; items in flight,
+ * partial batches included, are lost. {@link #await()} waits until every worker thread has ended, so after it
+ * returns the pipeline has no thread left.
  *
  * <p><b>Errors.</b> An exception from a stage's function sends the item and the exception to the dead letters and
  * the stage goes on. An {@link Error} in a worker cancels the pipeline and is reported by {@link #failure()}.
@@ -32,7 +33,7 @@ public final class Pipeline implements AutoCloseable {
 
     private final List<Thread> threads = new ArrayList<>();
     private final List<StageMetrics> metrics;
-    private final List<BoundedChannel<?>> channels;
+    private final List<BatchingChannel<?>> channels;
     private final PipelineBuilder builder;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean draining;
@@ -93,7 +94,7 @@ public final class Pipeline implements AutoCloseable {
      */
     public void cancel() {
         cancelled = true;
-        channels.forEach(BoundedChannel::close);
+        channels.forEach(BatchingChannel::close);
         threads.forEach(Thread::interrupt);
     }
 
@@ -145,6 +146,11 @@ public final class Pipeline implements AutoCloseable {
         return metrics().stream()
                 .filter(s -> s.busy().isPositive())
                 .max(Comparator.comparing(StageStats::busyPerWorker));
+    }
+
+    /** The channels between stages, in the order they were attached (for tests and diagnostics). */
+    List<BatchingChannel<?>> channels() {
+        return channels;
     }
 
     /** The worker threads (for tests and diagnostics). */

@@ -1,6 +1,6 @@
 package dev.conclab.toolkit.pipeline;
 
-import dev.conclab.toolkit.channel.BoundedChannel;
+import dev.conclab.toolkit.channel.ChannelClosedException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -25,7 +25,7 @@ public final class PipelineBuilder {
 
     final List<Task> tasks = new ArrayList<>();
     final List<StageMetrics> metrics = new ArrayList<>();
-    final List<BoundedChannel<?>> channels = new ArrayList<>();
+    final List<BatchingChannel<?>> channels = new ArrayList<>();
     final List<Outlet<?>> outlets = new ArrayList<>();
     final ConcurrentLinkedQueue<DeadLetter> collected = new ConcurrentLinkedQueue<>();
     Consumer<DeadLetter> deadLetterSink = collected::add;
@@ -43,27 +43,45 @@ public final class PipelineBuilder {
         return this;
     }
 
-    /** A source stage running {@code source} on one platform thread. */
+    /**
+     * A source stage running {@code source} on one platform thread. Its items are handed to the next stage in
+     * batches (that stage's {@link StageOptions#handoffBatch()}); a partial batch leaves as soon as the next stage
+     * waits for input, and when the source returns.
+     */
     public <T> Flow<T> source(String name, Source<T> source) {
         Objects.requireNonNull(source, "source");
         StageMetrics m = stage(name, 1, null);
         Outlet<T> out = outlet(name, 1);
+        WorkerStats w = m.newWorker();
         task(name, 0, false, p -> {
+            w.start();
             try {
-                source.produce(item -> {
-                    Objects.requireNonNull(item, "item");
-                    if (p.isDraining()) {
-                        return false;
-                    }
-                    out.send(item);
-                    m.out.increment();
-                    return true;
-                });
-            } catch (InterruptedException | dev.conclab.toolkit.channel.ChannelClosedException e) {
-                // cancelled
-            } catch (Exception e) {
-                deadLetter(m, null, e); // a failing source ends its stream; what it emitted still drains
+                BatchingChannel.Sender<T> s = out.newSender(w);
+                boolean ended;
+                try {
+                    source.produce(item -> {
+                        Objects.requireNonNull(item, "item");
+                        if (p.isDraining()) {
+                            return false;
+                        }
+                        s.send(item);
+                        w.countOut();
+                        return true;
+                    });
+                    ended = true;
+                } catch (InterruptedException | ChannelClosedException e) {
+                    ended = false; // cancelled
+                } catch (Exception e) {
+                    deadLetter(m, null, e); // a failing source ends its stream; what it emitted still drains
+                    ended = true;
+                }
+                if (ended) {
+                    s.flush();
+                }
+            } catch (InterruptedException | ChannelClosedException e) {
+                // cancelled while flushing
             } finally {
+                w.stop();
                 out.producerDone();
             }
         });
@@ -103,7 +121,7 @@ public final class PipelineBuilder {
 
     // ---- used by Flow ----
 
-    StageMetrics stage(String name, int parallelism, BoundedChannel<?> input) {
+    StageMetrics stage(String name, int parallelism, BatchingChannel<?> input) {
         Objects.requireNonNull(name, "name");
         if (started) {
             throw new IllegalStateException("pipeline already started");
@@ -124,8 +142,9 @@ public final class PipelineBuilder {
         return o;
     }
 
-    <T> BoundedChannel<T> consume(Outlet<T> from, int capacity) {
-        BoundedChannel<T> ch = new BoundedChannel<>(capacity);
+    /** The input channel of a consumer of {@code from}; a batch never exceeds the channel's capacity. */
+    <T> BatchingChannel<T> consume(Outlet<T> from, int capacity, int handoffBatch) {
+        BatchingChannel<T> ch = new BatchingChannel<>(capacity, Math.min(handoffBatch, capacity));
         from.attach(ch);
         channels.add(ch);
         return ch;

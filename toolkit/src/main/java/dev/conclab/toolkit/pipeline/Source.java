@@ -19,7 +19,9 @@ public interface Source<T> {
      */
     interface Emitter<T> {
         /**
-         * Hands {@code item} to the first stage, waiting while its channel is full.
+         * Hands {@code item} to the first stage, waiting while its channel is full. The item joins the source's
+         * batch, which leaves when it is full, when the source returns, and at once whenever the first stage is
+         * waiting for input, so a source may block on its own input after an emit without holding the item back.
          *
          * @return {@code true} if accepted; {@code false} if the pipeline is draining or cancelled (the item was
          *         not accepted and the source should stop)

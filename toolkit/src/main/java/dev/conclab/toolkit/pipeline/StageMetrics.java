@@ -1,22 +1,19 @@
 package dev.conclab.toolkit.pipeline;
 
-import dev.conclab.toolkit.channel.BoundedChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 
-/** Live counters of one stage, updated by its workers without contention (LongAdder). */
+/** Live counters of one stage: one {@link WorkerStats} per worker, summed when a snapshot is taken. */
 final class StageMetrics {
     final String name;
     final int parallelism;
-    private final List<BoundedChannel<?>> inputs = new CopyOnWriteArrayList<>(); // none for a source; 2+ for fan-in
-    final LongAdder in = new LongAdder();
-    final LongAdder out = new LongAdder();
-    final LongAdder failed = new LongAdder();
-    final LongAdder busyNanos = new LongAdder();
+    private final List<BatchingChannel<?>> inputs = new CopyOnWriteArrayList<>(); // none for a source; 2+ for fan-in
+    private final List<WorkerStats> workers = new CopyOnWriteArrayList<>();
+    final LongAdder failed = new LongAdder(); // rare, and also written by other threads (a join's last side)
 
-    StageMetrics(String name, int parallelism, BoundedChannel<?> input) {
+    StageMetrics(String name, int parallelism, BatchingChannel<?> input) {
         this.name = name;
         this.parallelism = parallelism;
         if (input != null) {
@@ -25,14 +22,29 @@ final class StageMetrics {
     }
 
     /** Adds an input channel (fan-in stages read several); called while building. */
-    void addInput(BoundedChannel<?> input) {
+    void addInput(BatchingChannel<?> input) {
         inputs.add(input);
     }
 
+    /** The counters of a new worker; called while building. */
+    WorkerStats newWorker() {
+        WorkerStats w = new WorkerStats();
+        workers.add(w);
+        return w;
+    }
+
     StageStats snapshot() {
-        return new StageStats(name, parallelism, in.sum(), out.sum(), failed.sum(),
-                inputs.stream().mapToInt(BoundedChannel::size).sum(),
-                inputs.stream().mapToInt(BoundedChannel::capacity).sum(),
-                Duration.ofNanos(busyNanos.sum()));
+        long in = 0;
+        long out = 0;
+        long busy = 0;
+        for (WorkerStats w : workers) {
+            in += w.in();
+            out += w.out();
+            busy += w.busyNanos();
+        }
+        return new StageStats(name, parallelism, in, out, failed.sum(),
+                inputs.stream().mapToInt(BatchingChannel::waiting).sum(),
+                inputs.stream().mapToInt(BatchingChannel::capacity).sum(),
+                Duration.ofNanos(busy));
     }
 }

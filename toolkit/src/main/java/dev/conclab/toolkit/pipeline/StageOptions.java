@@ -1,23 +1,37 @@
 package dev.conclab.toolkit.pipeline;
 
 /**
- * How a stage runs: its number of workers, the kind of thread, the capacity of its input channel, and whether its
- * output keeps the input order. Immutable; the {@code with...} methods return copies.
+ * How a stage runs: its number of workers, the kind of thread, the capacity of its input channel, whether its
+ * output keeps the input order, and how many items at most are handed to it at a time. Immutable; the
+ * {@code with...} methods return copies.
  *
  * <p>Ordered output with several workers keeps at most {@code reorderWindow} items between the oldest one not yet
  * emitted and the newest one taken, so a slow item holds back at most that many finished ones (bounded memory).
  *
+ * <p>Items reach the stage in batches of up to {@code handoffBatch} (never more than {@code capacity}): the
+ * producing workers fill private batches and hand each over with one lock acquisition. A partial batch never waits
+ * while this stage's workers wait for input (see the package documentation), so a larger batch costs memory, not
+ * latency: the stage's input holds at most {@code capacity + (producers + workers) × handoffBatch} items. A
+ * one-worker stage also takes up to {@code handoffBatch} items at a time; a many-worker stage takes one at a time.
+ *
  * @param parallelism    number of workers, at least 1
  * @param virtualThreads whether the workers are virtual threads (else platform threads)
- * @param capacity       capacity of the stage's input channel, at least 1
+ * @param capacity       capacity of the stage's input channel, in items, at least 1
  * @param ordered        whether items leave in the order they came in
  * @param reorderWindow  for ordered stages: the most items taken but not yet emitted, at least 1
+ * @param handoffBatch   the most items handed to the stage at a time, at least 1 (1: item by item)
  */
 public record StageOptions(int parallelism, boolean virtualThreads, int capacity, boolean ordered,
-                           int reorderWindow) {
+                           int reorderWindow, int handoffBatch) {
 
-    /** The default input channel capacity. */
+    /** The default input channel capacity, in items. */
     public static final int DEFAULT_CAPACITY = 256;
+
+    /**
+     * The default hand-off batch, 128 items (half the default capacity): the best of 32, 64, 128 and 256 for the
+     * engine's source → map → sink chain at the default capacity ({@code EngineThroughput} in the bench module).
+     */
+    public static final int DEFAULT_HANDOFF_BATCH = BatchingChannel.DEFAULT_BATCH;
 
     public StageOptions {
         if (parallelism < 1) {
@@ -29,6 +43,14 @@ public record StageOptions(int parallelism, boolean virtualThreads, int capacity
         if (reorderWindow < 1) {
             throw new IllegalArgumentException("reorderWindow must be at least 1, got " + reorderWindow);
         }
+        if (handoffBatch < 1) {
+            throw new IllegalArgumentException("handoffBatch must be at least 1, got " + handoffBatch);
+        }
+    }
+
+    /** Options with the default hand-off batch ({@link #DEFAULT_HANDOFF_BATCH}). */
+    public StageOptions(int parallelism, boolean virtualThreads, int capacity, boolean ordered, int reorderWindow) {
+        this(parallelism, virtualThreads, capacity, ordered, reorderWindow, DEFAULT_HANDOFF_BATCH);
     }
 
     /** One platform-thread worker, unordered (trivially ordered), default capacity. */
@@ -43,22 +65,27 @@ public record StageOptions(int parallelism, boolean virtualThreads, int capacity
 
     /** A copy with {@code n} workers. */
     public StageOptions withParallelism(int n) {
-        return new StageOptions(n, virtualThreads, capacity, ordered, reorderWindow);
+        return new StageOptions(n, virtualThreads, capacity, ordered, reorderWindow, handoffBatch);
     }
 
     /** A copy whose workers are virtual threads: for stages that mostly wait (I/O), not for CPU work. */
     public StageOptions withVirtualThreads() {
-        return new StageOptions(parallelism, true, capacity, ordered, reorderWindow);
+        return new StageOptions(parallelism, true, capacity, ordered, reorderWindow, handoffBatch);
     }
 
     /** A copy whose input channel holds {@code c} items. */
     public StageOptions withCapacity(int c) {
-        return new StageOptions(parallelism, virtualThreads, c, ordered, reorderWindow);
+        return new StageOptions(parallelism, virtualThreads, c, ordered, reorderWindow, handoffBatch);
+    }
+
+    /** A copy whose items are handed over in batches of up to {@code n} (1: one at a time). */
+    public StageOptions withHandoffBatch(int n) {
+        return new StageOptions(parallelism, virtualThreads, capacity, ordered, reorderWindow, n);
     }
 
     /** Ordered output with a reorder window of {@code window} items. */
     public StageOptions inOrder(int window) {
-        return new StageOptions(parallelism, virtualThreads, capacity, true, window);
+        return new StageOptions(parallelism, virtualThreads, capacity, true, window, handoffBatch);
     }
 
     /** Ordered output with a reorder window of four items per worker. */

@@ -11,9 +11,14 @@ import java.time.Duration;
  * @param itemsIn       items the stage has taken from its input
  * @param itemsOut      items the stage has passed on (or consumed, for a sink)
  * @param failed        items sent to the dead letters by this stage
- * @param queueDepth    items waiting in the stage's input channel now (summed over the inputs of a merge or join)
- * @param queueCapacity the capacity of the stage's input channel (summed likewise)
- * @param busy          total time the workers spent in the stage's function (summed over workers)
+ * @param queueDepth    items sent toward the stage and not yet taken up by its workers, counted one by one: in its
+ *                      input channel, in the partial batches of the workers sending to it, and in the chunks its
+ *                      workers have taken but not reached (summed over the inputs of a merge or join); it can
+ *                      exceed {@code queueCapacity} by those batches and chunks
+ * @param queueCapacity the capacity of the stage's input channel, in items (summed likewise)
+ * @param busy          total time the workers spent working, summed over workers: their running time minus the
+ *                      time they waited for input or for room downstream (time blocked inside the stage's own
+ *                      function counts as busy)
  */
 public record StageStats(String name, int parallelism, long itemsIn, long itemsOut, long failed, int queueDepth,
                          int queueCapacity, Duration busy) {

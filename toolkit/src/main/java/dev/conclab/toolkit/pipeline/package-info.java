@@ -26,13 +26,28 @@
  *
  * <p>Shared rules of the package:
  * <ul>
- *   <li><b>Bounds.</b> Every channel is a {@link dev.conclab.toolkit.channel.BoundedChannel}; a full one makes
- *       its senders wait, so memory is bounded by the capacities, the workers and the reorder windows (a join
+ *   <li><b>Batched hand-off.</b> Every stage reads its input through a
+ *       {@link dev.conclab.toolkit.pipeline.BatchingChannel}: each producing worker fills a private batch of up to
+ *       the consuming stage's {@link dev.conclab.toolkit.pipeline.StageOptions#handoffBatch()} items and moves it
+ *       with one lock acquisition, and the consuming stage takes a chunk of items at a time if it has one worker,
+ *       one item at a time if it has several. A partial batch leaves when it is full, when its worker is about to
+ *       wait for its own input, when the worker ends (so a drain loses nothing), and whenever the consuming stage
+ *       is waiting: a consumer about to wait takes the items in the partial batches itself, and a send that finds
+ *       it waiting hands the batch over (each send pays a memory fence for this). So an item never sits in a
+ *       partial batch while the stage it goes to waits for input, whatever its producer is doing, a source blocked
+ *       on its own input or a stage function stuck on another item. No timer is involved and nothing spins.</li>
+ *   <li><b>Bounds.</b> Every channel is bounded; a full one makes its senders wait, so memory is bounded by, per
+ *       channel, {@code capacity + (producing workers + consuming workers) × handoffBatch} items (the batch is
+ *       never larger than the capacity), plus one item in each worker's hands and the reorder windows (a join
  *       also holds its unpaired items).</li>
  *   <li><b>Order.</b> A one-worker stage keeps the input order; a many-worker stage does if built with
  *       {@link dev.conclab.toolkit.pipeline.StageOptions#inOrder()}, otherwise items leave as they finish.</li>
  *   <li><b>Errors.</b> A stage function's exception sends a {@link dev.conclab.toolkit.pipeline.DeadLetter} and
  *       the stage goes on.</li>
+ *   <li><b>Metrics.</b> Counts are per item and exact once the pipeline has ended (during a run, a snapshot may
+ *       be off by the items in motion); queue depth counts items, not batches; busy time is the time workers
+ *       spent not waiting for input or for room downstream (see
+ *       {@link dev.conclab.toolkit.pipeline.StageStats}).</li>
  *   <li><b>Threads.</b> Every worker is a thread of its own, platform or virtual per stage; after
  *       {@code await()} returns, none is left. Waiting uses lock conditions, never monitors.</li>
  *   <li><b>Memory consistency.</b> Actions of a stage on an item happen-before the next stage's actions on what

@@ -34,6 +34,10 @@ class PipelineTest {
                 .hasMessageContaining("parallelism must be at least 1, got 0");
         assertThatThrownBy(() -> StageOptions.serial().withCapacity(0)).hasMessageContaining("capacity");
         assertThatThrownBy(() -> StageOptions.parallel(2).inOrder(0)).hasMessageContaining("reorderWindow");
+        assertThatThrownBy(() -> StageOptions.serial().withHandoffBatch(0))
+                .hasMessageContaining("handoffBatch must be at least 1, got 0");
+        assertThat(new StageOptions(1, false, 256, false, 1).handoffBatch())
+                .isEqualTo(StageOptions.DEFAULT_HANDOFF_BATCH);
         PipelineBuilder b = Pipeline.builder();
         Flow<Integer> src = b.source("src", range(3));
         assertThatThrownBy(() -> b.source("src", range(3))).hasMessageContaining("duplicate stage name: src");
@@ -204,10 +208,12 @@ class PipelineTest {
         Flow<Name> left = b.source("names", names);
         Flow<Amount> right = b.source("amounts", amounts);
         List<String> joined = new CopyOnWriteArrayList<>();
-        Flow.join("join", left, right, Name::id, Amount::id, (n, a) -> n.name() + "=" + a.cents())
+        Flow.join("join", 8, left, right, Name::id, Amount::id, (n, a) -> n.name() + "=" + a.cents())
                 .sink("sink", joined::add);
         Pipeline p = b.start();
         p.await();
+        assertThat(stats(p, "join").queueCapacity()).as("two inputs of 8").isEqualTo(16);
+        assertThat(stats(p, "join").itemsIn()).isEqualTo(200);
         assertThat(joined).containsExactlyInAnyOrderElementsOf(
                 IntStream.range(5, 100).mapToObj(i -> "n" + i + "=" + (i - 5)).toList());
         assertThat(p.deadLetters()).hasSize(10).allSatisfy(d -> assertThat(d.cause())
@@ -252,12 +258,20 @@ class PipelineTest {
                 })
                 .sink("sink", StageOptions.serial().withCapacity(30), x -> {});
         Pipeline p = b.start();
-        while (stats(p, "stuck").queueDepth() < 20 || stats(p, "fast").queueDepth() < 10) {
-            Thread.onSpinWait(); // both fill up for certain: nothing leaves "stuck" until the latch opens
+        BatchingChannel<?> fastIn = p.channels().get(0);
+        BatchingChannel<?> stuckIn = p.channels().get(1);
+        while (stuckIn.size() < 20 || fastIn.size() < 10) {
+            Thread.onSpinWait(); // both fill up for certain, and stay full: nothing leaves "stuck" until the latch
         }
         assertThat(stats(p, "stuck").queueCapacity()).isEqualTo(20);
+        // depth counts items, wherever they wait for the stage: its channel, the partial batches sent toward it,
+        // its worker's chunk; so at most the capacity plus one batch (of at most the capacity) per sender and
+        // per receiver
+        assertThat(stats(p, "stuck").queueDepth()).isBetween(20, 20 + 2 * 20);
+        assertThat(stats(p, "fast").queueDepth()).isBetween(10, 10 + 2 * 10);
         assertThat(stats(p, "sink").queueDepth()).isZero();
-        assertThat(stats(p, "src").itemsOut()).isLessThanOrEqualTo(10 + 20 + 1 + 1);
+        assertThat(stats(p, "src").itemsOut()).as("items accepted while the stage is stuck")
+                .isLessThanOrEqualTo((10 + 2 * 10) + (20 + 2 * 20) + 1 + 1);
         release.countDown();
         p.await();
         assertThat(stats(p, "sink").itemsOut()).isEqualTo(1000);
@@ -294,6 +308,9 @@ class PipelineTest {
         p.drain();
         assertThat(p.await(30, TimeUnit.SECONDS)).isTrue();
         assertThat(sunk.get() + p.deadLetters().size()).isEqualTo(accepted.get());
+        assertThat(stats(p, "endless").itemsOut()).isEqualTo(accepted.get());
+        assertThat(stats(p, "work").itemsIn()).as("the source's last partial batch was flushed")
+                .isEqualTo(accepted.get());
         assertThat(p.deadLetters()).isNotEmpty();
     }
 
@@ -322,6 +339,118 @@ class PipelineTest {
             assertThat(countPipelineThreads()).isEqualTo(before);
             assertThat(p.failure()).isEmpty();
         }
+    }
+
+    /**
+     * Latency with batching: the source emits one item and then waits, outside the engine, until the sink has it;
+     * the map worker between them waits for input after each item. No timer, no more input: every hand-off must
+     * let the lone item through. Round 0 emits while the first stage is known to be waiting for input (forced
+     * through the channel's waiting-receiver check); later rounds race the two orders, which both must pass.
+     */
+    @Test
+    void aLoneItemReachesTheSinkWithoutMoreInput() throws Exception {
+        int rounds = 300;
+        CountDownLatch[] seen = new CountDownLatch[rounds];
+        for (int i = 0; i < rounds; i++) {
+            seen[i] = new CountDownLatch(1);
+        }
+        java.util.concurrent.atomic.AtomicReference<Pipeline> self = new java.util.concurrent.atomic.AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        PipelineBuilder b = Pipeline.builder();
+        b.<Integer>source("src", out -> {
+            started.await();
+            while (!self.get().channels().getFirst().hasWaitingReceivers()) {
+                Thread.onSpinWait(); // the map worker parks for certain: nothing has been emitted
+            }
+            for (int i = 0; i < rounds; i++) {
+                out.emit(i);
+                if (!seen[i].await(10, TimeUnit.SECONDS)) {
+                    throw new AssertionError("item " + i + " stuck in a partial batch");
+                }
+            }
+        }).map("map", x -> x).sink("sink", x -> seen[x].countDown());
+        Pipeline p = b.start();
+        self.set(p);
+        started.countDown();
+        assertThat(p.await(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.deadLetters()).isEmpty();
+        assertThat(stats(p, "sink").itemsOut()).isEqualTo(rounds);
+    }
+
+    /** Batching does not reorder: one-worker stages keep the source's order with every hand-off batch size. */
+    @Test
+    void handoffBatchesKeepTheOrderOfOneWorkerStages() throws Exception {
+        for (int batch : new int[] {1, 7, 256}) {
+            List<Integer> sunk = new CopyOnWriteArrayList<>();
+            PipelineBuilder b = Pipeline.builder();
+            b.source("src", range(5000))
+                    .map("a", StageOptions.serial().withHandoffBatch(batch).withCapacity(64), x -> x)
+                    .sink("sink", StageOptions.serial().withHandoffBatch(batch), sunk::add);
+            Pipeline p = b.start();
+            p.await();
+            assertThat(sunk).as("batch " + batch).containsExactlyElementsOf(range(5000));
+        }
+    }
+
+    /**
+     * Cancel while a worker has a chunk of items in hand and partial batches are pending upstream: the worker
+     * stops at the next item, not at the end of its chunk, and every thread ends.
+     */
+    @Test
+    void cancelStopsAWorkerWithinItsChunkAndLosesThePartialBatches() throws Exception {
+        CountDownLatch sinkHasFirst = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        AtomicInteger sunk = new AtomicInteger();
+        PipelineBuilder b = Pipeline.builder();
+        b.<Integer>source("src", out -> {
+            for (int i = 0; i < 100; i++) {
+                out.emit(i);
+            }
+            sinkHasFirst.await();
+            out.emit(100); // sits in the source's partial batch: the sink is busy, not waiting
+            never.await(); // blocks until the cancel interrupts it
+        }).sink("sink", StageOptions.serial().withHandoffBatch(256).withCapacity(256), x -> {
+            if (sunk.incrementAndGet() == 1) {
+                sinkHasFirst.countDown();
+                while (!Thread.currentThread().isInterrupted()) {
+                    Thread.onSpinWait(); // returns normally once cancelled, the interrupt still set
+                }
+            }
+        });
+        Pipeline p = b.start();
+        sinkHasFirst.await();
+        while (stats(p, "sink").queueDepth() < 100) {
+            Thread.onSpinWait(); // item 100 is in the source's batch for certain once the depth counts it
+        }
+        p.cancel();
+        assertThat(p.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(sunk.get()).as("items the sink took after the cancel").isEqualTo(1);
+        assertThat(p.threads()).noneMatch(Thread::isAlive);
+        assertThat(p.failure()).isEmpty();
+    }
+
+    /**
+     * Coarse items on a two-worker stage: item 0 cannot finish until items 1..5 have, so the worker holding it must
+     * not hold any of them: with several workers, each takes one item at a time.
+     */
+    @Test
+    void aWorkerStuckOnOneItemDoesNotHoldBackTheOthers() throws Exception {
+        CountDownLatch othersDone = new CountDownLatch(5);
+        List<Integer> sunk = new CopyOnWriteArrayList<>();
+        PipelineBuilder b = Pipeline.builder();
+        b.source("src", range(6)).map("work", StageOptions.parallel(2), x -> {
+            if (x == 0) {
+                assertThat(othersDone.await(20, TimeUnit.SECONDS)).as("items 1..5 done by the other worker").isTrue();
+            } else {
+                othersDone.countDown();
+            }
+            return x;
+        }).sink("sink", sunk::add);
+        Pipeline p = b.start();
+        p.await();
+        assertThat(p.deadLetters()).isEmpty();
+        assertThat(p.failure()).as("item 0 never timed out waiting").isEmpty();
+        assertThat(sunk).containsExactlyInAnyOrderElementsOf(range(6));
     }
 
     private static long countPipelineThreads() {
