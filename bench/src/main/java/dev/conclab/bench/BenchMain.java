@@ -67,10 +67,13 @@ import java.util.concurrent.ExecutionException;
  *       wall time as a ratio to its critical path, each with the load average.</li>
  *   <li>{@code pipeline}: {@link dev.conclab.bench.pipeline.ChannelHandoffBenchmark}, the pipeline engine's
  *       batching channel against {@code ArrayBlockingQueue}, 1 producer and 1 consumer, as a ratio.</li>
+ *   <li>{@code etl}: {@link dev.conclab.bench.etl.EtlBench}, the ETL job over a 1 GB CSV set in the page cache
+ *       (256 MB with {@code --quick}) with 1 and 2 threads beside a newline count of the same files, MB/s, records/s
+ *       and the ratio to that ceiling, against the issue's 1 GB/s (about a minute, plus 10 s to generate the set once).</li>
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
- * [pool] [ratelimit] [crawl] [chat] [jobs] [pipeline] [--quick] [--quiet] [--accuracy-seconds=N]}; no suite named runs them
+ * [pool] [ratelimit] [crawl] [chat] [jobs] [pipeline] [etl] [--quick] [--quiet] [--accuracy-seconds=N]}; no suite named runs them
  * all, in that order (jobs: about 3 minutes, 70 s with {@code --quick}; the rest as follows)
  * (about 14 minutes with the benchmarks' own settings: handoff 80 s, loop 3 shapes × 4 loops × 2 forks × 8 s ≈
  * 200 s, sleepers about 30 s, pool about 3 minutes, ratelimit about 5 minutes on a busy machine). {@code --quick}
@@ -81,7 +84,7 @@ public final class BenchMain {
 
     /** The suites, in the order they run when none is named. */
     static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit", "crawl", "chat",
-            "jobs", "pipeline");
+            "jobs", "pipeline", "etl");
 
     private static final int FOOTPRINT_SLEEPERS = 10_000;
     private static final double ACCURACY_RATE = 10_000;
@@ -205,6 +208,7 @@ public final class BenchMain {
                 rates.forEach((q, r) -> out.printf("%-22s %,16.0f %,12.0f %9.3f×%n", q, r.perSecond(), r.error(),
                         base == null ? Double.NaN : r.perSecond() / base.perSecond()));
             }
+            case "etl" -> dev.conclab.bench.etl.EtlBench.runAndPrint(quick, machine(), out);
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }
     }
