@@ -101,11 +101,20 @@ final class CsvFastPath {
      */
     static int parseLine(byte[] b, int p, int end, OrderFields out) {
         if (end - p < WINDOW) return -1;
-        // id: 1 to 18 digits (predictable: the length changes rarely from line to line)
-        long id = 0;
-        int i = p;
-        for (int d; i < p + 18 && (d = b[i] - '0') >= 0 && d <= 9; i++) id = id * 10 + d;
-        if (i == p || b[i] != ',') return -1;
+        // id: up to 8 digits in one word (the first byte above 9 after XOR '0' ends them), else 1 to 18 digits
+        long id;
+        int i;
+        long idWord = (long) LONGS.get(b, p) ^ ZEROS;
+        int idLength = Long.numberOfTrailingZeros(((idWord + ABOVE_NINE) | idWord) & HIGHS) >>> 3; // 8: all digits
+        if (idLength > 0 && b[p + idLength] == ',') {
+            id = parseEightDigits(idLength == 8 ? idWord : (idWord & mask(idLength)) << (8 * (8 - idLength)));
+            i = p + idLength;
+        } else {
+            id = 0;
+            i = p;
+            for (int d; i < p + 18 && (d = b[i] - '0') >= 0 && d <= 9; i++) id = id * 10 + d;
+            if (i == p || b[i] != ',') return -1;
+        }
         // timestamp: three words XORed with its template leave digit values and zero separators
         int t = i + 1;
         long date = (long) LONGS.get(b, t) ^ TS_DATE;
