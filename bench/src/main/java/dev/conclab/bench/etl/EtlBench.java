@@ -190,7 +190,8 @@ public final class EtlBench {
         out.printf(Locale.ROOT, "ETL over %s of CSV in %d files in the page cache (%,d lines; records/s counts every line), best of %d rounds,"
                 + " the issue asks for >= %.0f MB/s with 2 threads%n", Sizes.format(any.bytes()), s.files(),
                 any.records(), s.rounds(), TARGET_MB_PER_SECOND);
-        out.println("machine: " + machine + " · load average now " + loadAverage());
+        out.println("machine: " + machine + " · load average now "
+                + dev.conclab.bench.ratelimit.SlowestCall.loadAverage());
         out.printf("%-17s %7s %9s %10s %16s %12s %10s %9s %6s%n", "variant", "threads", "best s", "MB/s",
                 "MB/s worst-best", "records/s", "vs ceiling", "CPU s/GB", "load");
         for (Variant v : variants.values()) {
@@ -215,15 +216,6 @@ public final class EtlBench {
 
     static double load() {
         return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    }
-
-    static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "unknown";
-        }
     }
 
     private static void deleteTree(Path dir) throws IOException {

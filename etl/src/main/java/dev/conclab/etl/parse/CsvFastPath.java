@@ -32,7 +32,9 @@ final class CsvFastPath {
     /** Per status: its name and newline as up to 16 bytes, compared as two masked words. */
     private static final long[] STATUS_LO = new long[4], STATUS_LO_MASK = new long[4];
     private static final long[] STATUS_HI = new long[4], STATUS_HI_MASK = new long[4];
-    private static final int[] STATUS_LENGTH = new int[4];
+    /** A status's length by {@code firstByte & 0x1F}, beside {@link #STATUS_BY_FIRST}: the next line's start then
+     * waits for one table load, not two in a row. */
+    private static final int[] STATUS_LENGTH_BY_FIRST = new int[32];
 
     static {
         java.util.Arrays.fill(STATUS_BY_FIRST, -1);
@@ -42,7 +44,7 @@ final class CsvFastPath {
             if (STATUS_BY_FIRST[slot] != -1) throw new AssertionError("status first letters collide: " + name);
             STATUS_BY_FIRST[slot] = s;
             String withNewline = name + "\n";
-            STATUS_LENGTH[s] = name.length();
+            STATUS_LENGTH_BY_FIRST[slot] = name.length();
             STATUS_LO[s] = word(withNewline.substring(0, Math.min(8, withNewline.length())));
             STATUS_LO_MASK[s] = mask(Math.min(8, withNewline.length()));
             STATUS_HI[s] = withNewline.length() > 8 ? word(withNewline.substring(8)) : 0;
@@ -174,7 +176,8 @@ final class CsvFastPath {
         if (CURRENCY_CODE_BY_HASH[h] != code || b[q + 3] != ',') return -1;
         // status and newline: chosen by the first letter, checked as two masked words
         int s = q + 4;
-        int status = STATUS_BY_FIRST[b[s] & 0x1F];
+        int first = b[s] & 0x1F;
+        int status = STATUS_BY_FIRST[first];
         if (status < 0) return -1;
         long lo = (long) LONGS.get(b, s), hi = (long) LONGS.get(b, s + 8);
         if ((((lo ^ STATUS_LO[status]) & STATUS_LO_MASK[status]) | ((hi ^ STATUS_HI[status]) & STATUS_HI_MASK[status])) != 0) {
@@ -186,7 +189,7 @@ final class CsvFastPath {
         out.amountCents = cents;
         out.currency = CURRENCY_BY_HASH[h];
         out.status = status;
-        return s + STATUS_LENGTH[status];
+        return s + STATUS_LENGTH_BY_FIRST[first];
     }
 
     /**
