@@ -126,21 +126,22 @@ final class CsvFastPath {
                 || !allDigits(date) || !allDigits(time) || !allDigits(seconds) || b[t + 20] != ',') {
             return -1;
         }
-        int year = (int) (date & 0xFF) * 1000 + (int) (date >>> 8 & 0xFF) * 100 + (int) (date >>> 16 & 0xFF) * 10
-                + (int) (date >>> 24 & 0xFF);
-        int month = (int) (date >>> 40 & 0xFF) * 10 + (int) (date >>> 48 & 0xFF);
-        int day = (int) (time & 0xFF) * 10 + (int) (time >>> 8 & 0xFF);
+        // time: only validated (hh <= 23, tens of minutes and seconds <= 5; the digits are checked above)
         int hour = (int) (time >>> 24 & 0xFF) * 10 + (int) (time >>> 32 & 0xFF);
-        int minute = (int) (time >>> 48 & 0xFF) * 10 + (int) (time >>> 56 & 0xFF);
-        int second = (int) (seconds >>> 8 & 0xFF) * 10 + (int) (seconds >>> 16 & 0xFF);
-        // one sign test for every range (each term is negative when out of range)
-        if (((23 - hour) | (59 - minute) | (59 - second) | (year - Orders.MIN_YEAR) | (Orders.MAX_YEAR - year)
-                | (month - 1) | (12 - month) | (day - 1)) < 0) {
-            return -1;
+        if (((23 - hour) | (5 - (int) (time >>> 48 & 0xFF)) | (5 - (int) (seconds >>> 8 & 0xFF))) < 0) return -1;
+        // date: the day's two digits moved into the date word's zero separator bytes make a key of all ten digits,
+        // looked up in the thread's cache of recent dates (a range holds few distinct days) before any arithmetic
+        long dateKey = date | (time & 0xFF) << 32 | (time >>> 8 & 0xFF) << 56;
+        int slot = (int) ((dateKey * 0x9E3779B97F4A7C15L) >>> (64 - OrderFields.DATE_CACHE_BITS));
+        int epochDay;
+        if (out.dateKeys[slot] == dateKey) {
+            epochDay = out.dateDays[slot];
+        } else {
+            epochDay = epochDay(date, time);
+            if (epochDay < 0) return -1;
+            out.dateKeys[slot] = dateKey;
+            out.dateDays[slot] = epochDay;
         }
-        int monthIndex = (year - Orders.MIN_YEAR) * 12 + month - 1;
-        if (day > Orders.MONTH_LENGTH[monthIndex]) return -1;
-        int epochDay = Orders.MONTH_START[monthIndex] + day - 1;
         // customer: C and seven digits in one word, else C and 1 to 40 digits
         int u = t + 21;
         int v;
@@ -190,6 +191,21 @@ final class CsvFastPath {
         out.currency = CURRENCY_BY_HASH[h];
         out.status = status;
         return s + STATUS_LENGTH_BY_FIRST[first];
+    }
+
+    /** The day since the epoch of a date of digit values, or -1 if it is out of range or not in the calendar. */
+    private static int epochDay(long date, long time) {
+        int year = (int) (date & 0xFF) * 1000 + (int) (date >>> 8 & 0xFF) * 100 + (int) (date >>> 16 & 0xFF) * 10
+                + (int) (date >>> 24 & 0xFF);
+        int month = (int) (date >>> 40 & 0xFF) * 10 + (int) (date >>> 48 & 0xFF);
+        int day = (int) (time & 0xFF) * 10 + (int) (time >>> 8 & 0xFF);
+        // one sign test for every range (each term is negative when out of range)
+        if (((year - Orders.MIN_YEAR) | (Orders.MAX_YEAR - year) | (month - 1) | (12 - month) | (day - 1)) < 0) {
+            return -1;
+        }
+        int monthIndex = (year - Orders.MIN_YEAR) * 12 + month - 1;
+        if (day > Orders.MONTH_LENGTH[monthIndex]) return -1;
+        return Orders.MONTH_START[monthIndex] + day - 1;
     }
 
     /**
