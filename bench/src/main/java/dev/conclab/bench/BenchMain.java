@@ -69,7 +69,8 @@ import java.util.concurrent.ExecutionException;
  *       batching channel against {@code ArrayBlockingQueue}, 1 producer and 1 consumer, as a ratio.</li>
  *   <li>{@code etl}: {@link dev.conclab.bench.etl.EtlBench}, the ETL job over a 1 GB CSV set in the page cache
  *       (256 MB with {@code --quick}) with 1 and 2 threads beside a newline count of the same files, MB/s, records/s
- *       and the ratio to that ceiling, against the issue's 1 GB/s (about a minute, plus 10 s to generate the set once).</li>
+ *       and the ratio to that ceiling, against the issue's 1 GB/s (about 30 s, plus about 10 s to generate the set
+ *       once).</li>
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]

@@ -187,8 +187,8 @@ public final class EtlBench {
     static void print(Map<String, Variant> variants, Settings s, String machine, PrintStream out) {
         Variant any = variants.values().iterator().next();
         out.println();
-        out.printf(Locale.ROOT, "ETL over %s of CSV in %d files in the page cache (%,d lines; records/s counts every line), best of %d rounds,"
-                + " the issue asks for >= %.0f MB/s with 2 threads%n", Sizes.format(any.bytes()), s.files(),
+        out.printf(Locale.ROOT, "ETL over %s of CSV in %d files in the page cache (%,d lines; records/s counts every"
+                + " line), best of %d rounds, the issue asks for >= %.0f MB/s with 2 threads%n", Sizes.format(any.bytes()), s.files(),
                 any.records(), s.rounds(), TARGET_MB_PER_SECOND);
         out.println("machine: " + machine + " · load average now "
                 + dev.conclab.bench.ratelimit.SlowestCall.loadAverage());

@@ -181,7 +181,8 @@ final class CsvFastPath {
         int status = STATUS_BY_FIRST[first];
         if (status < 0) return -1;
         long lo = (long) LONGS.get(b, s), hi = (long) LONGS.get(b, s + 8);
-        if ((((lo ^ STATUS_LO[status]) & STATUS_LO_MASK[status]) | ((hi ^ STATUS_HI[status]) & STATUS_HI_MASK[status])) != 0) {
+        if ((((lo ^ STATUS_LO[status]) & STATUS_LO_MASK[status])
+                | ((hi ^ STATUS_HI[status]) & STATUS_HI_MASK[status])) != 0) {
             return -1;
         }
         out.id = id;

@@ -105,7 +105,8 @@ class CsvFastPathTest {
                     + Orders.STATUSES[r.nextInt(Orders.STATUSES.length)] + "\n";
             byte[] b = padded(line);
             for (int k = r.nextInt(3); k > 0; k--) {
-                b[r.nextInt(line.length())] = r.nextBoolean() ? alphabet[r.nextInt(alphabet.length)] : (byte) r.nextInt(256);
+                byte mutation = r.nextBoolean() ? alphabet[r.nextInt(alphabet.length)] : (byte) r.nextInt(256);
+                b[r.nextInt(line.length())] = mutation;
             }
             if (agree(b, 0)) taken++;
         }
