@@ -70,10 +70,14 @@ import java.util.concurrent.ExecutionException;
  *       {@link dev.conclab.bench.pipeline.EngineThroughput}, items/s of the engine's source → map → sink against the
  *       same three threads on two {@code ArrayBlockingQueue}s, at the default capacity and at a larger one, best of
  *       7 runs (3 with {@code --quick}), as a ratio, with the load average.</li>
+ *   <li>{@code etl}: {@link dev.conclab.bench.etl.EtlBench}, the ETL job over a 1 GB CSV set in the page cache
+ *       (256 MB with {@code --quick}) with 1 and 2 threads beside a newline count of the same files, MB/s, records/s
+ *       and the ratio to that ceiling, against the issue's 1 GB/s (about 30 s, plus about 10 s to generate the set
+ *       once).</li>
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
- * [pool] [ratelimit] [crawl] [chat] [jobs] [pipeline] [--quick] [--quiet] [--accuracy-seconds=N]}; no suite named runs them
+ * [pool] [ratelimit] [crawl] [chat] [jobs] [pipeline] [etl] [--quick] [--quiet] [--accuracy-seconds=N]}; no suite named runs them
  * all, in that order (jobs: about 3 minutes, 70 s with {@code --quick}; the rest as follows)
  * (about 14 minutes with the benchmarks' own settings: handoff 80 s, loop 3 shapes × 4 loops × 2 forks × 8 s ≈
  * 200 s, sleepers about 30 s, pool about 3 minutes, ratelimit about 5 minutes on a busy machine). {@code --quick}
@@ -84,7 +88,7 @@ public final class BenchMain {
 
     /** The suites, in the order they run when none is named. */
     static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit", "crawl", "chat",
-            "jobs", "pipeline");
+            "jobs", "pipeline", "etl");
 
     private static final int FOOTPRINT_SLEEPERS = 10_000;
     private static final double ACCURACY_RATE = 10_000;
@@ -209,6 +213,7 @@ public final class BenchMain {
                         base == null ? Double.NaN : r.perSecond() / base.perSecond()));
                 printEngine(quick, out);
             }
+            case "etl" -> dev.conclab.bench.etl.EtlBench.runAndPrint(quick, machine(), out);
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }
     }

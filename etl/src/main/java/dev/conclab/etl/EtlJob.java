@@ -102,6 +102,9 @@ public final class EtlJob {
         EtlException(String message, Throwable cause) { super(message, cause); }
     }
 
+    /** Part of the plan fingerprint, so a checkpoint written in an older layout is refused, not misread. */
+    private static final String CHECKPOINT_LAYOUT = "layout 2 (aggregates per range)";
+
     private final Config config;
     private final Consumer<Progress> progress;
 
@@ -199,6 +202,7 @@ public final class EtlJob {
 
     private String fingerprint(List<Path> files) throws IOException {
         List<String> parts = new ArrayList<>();
+        parts.add(CHECKPOINT_LAYOUT);
         parts.add(config.format().name());
         parts.add(Long.toString(config.rangeBytes()));
         for (Path f : files) parts.add(f.getFileName() + ":" + Files.size(f));

@@ -4,6 +4,8 @@ import dev.conclab.etl.input.ByteRange;
 import dev.conclab.etl.scan.Aggregates;
 import dev.conclab.etl.scan.RangeResult;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -23,7 +25,8 @@ import java.util.Set;
  *
  * <p><b>What a checkpoint records, and why it is enough.</b> A range is the unit of progress. When a range is
  * finished, ONE transaction records (1) that the range is done, with its line count, (2) its partial aggregates
- * added into the running totals, and (3) its rejects. Either all three are durable or none is: a kill -9 before the
+ * (one packed blob in the same row: one insert per range instead of an upsert per key; {@link #totals()} sums the
+ * blobs of the committed ranges), and (3) its rejects. Either all three are durable or none is: a kill -9 before the
  * commit loses the range's work, and the restart scans it again from its first byte; a kill after the commit never
  * scans it again. So each record is counted exactly once in the totals, whatever the number of crashes. The plan
  * (the input files, their sizes, the format and the range size) is recorded at the first start and checked at every
@@ -55,9 +58,8 @@ public final class CheckpointStore implements AutoCloseable {
             }
             s.execute("CREATE TABLE IF NOT EXISTS plan (id INTEGER PRIMARY KEY CHECK (id = 1), fingerprint TEXT NOT NULL)");
             s.execute("CREATE TABLE IF NOT EXISTS done_ranges (file_index INTEGER, range_index INTEGER, lines INTEGER,"
-                    + " records INTEGER, filtered INTEGER, rejects INTEGER, bytes INTEGER,"
+                    + " records INTEGER, filtered INTEGER, rejects INTEGER, bytes INTEGER, aggregates BLOB NOT NULL,"
                     + " PRIMARY KEY (file_index, range_index))");
-            s.execute("CREATE TABLE IF NOT EXISTS totals (agg_key INTEGER PRIMARY KEY, count INTEGER, sum INTEGER)");
             s.execute("CREATE TABLE IF NOT EXISTS rejects (file_index INTEGER, range_index INTEGER, local_line INTEGER,"
                     + " reason TEXT, PRIMARY KEY (file_index, range_index, local_line))");
         }
@@ -77,7 +79,8 @@ public final class CheckpointStore implements AutoCloseable {
             if (rs.next()) {
                 if (!rs.getString(1).equals(fingerprint)) {
                     throw new IllegalStateException("the checkpoint belongs to another run (different input files,"
-                            + " sizes, format or range size); delete it or point --checkpoint elsewhere");
+                            + " sizes, format or range size, or an older checkpoint layout); delete it or point"
+                            + " --checkpoint elsewhere");
                 }
                 return;
             }
@@ -109,7 +112,7 @@ public final class CheckpointStore implements AutoCloseable {
     public synchronized void commit(RangeResult r) throws SQLException {
         try {
             ByteRange range = r.range();
-            try (PreparedStatement done = db.prepareStatement("INSERT INTO done_ranges VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            try (PreparedStatement done = db.prepareStatement("INSERT INTO done_ranges VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
                 done.setInt(1, range.fileIndex());
                 done.setInt(2, range.rangeIndex());
                 done.setLong(3, r.lines());
@@ -117,23 +120,8 @@ public final class CheckpointStore implements AutoCloseable {
                 done.setLong(5, r.filtered());
                 done.setLong(6, r.rejects().size());
                 done.setLong(7, r.bytesRead());
+                done.setBytes(8, pack(r.aggregates()));
                 done.executeUpdate();
-            }
-            try (PreparedStatement up = db.prepareStatement("INSERT INTO totals (agg_key, count, sum) VALUES (?, ?, ?)"
-                    + " ON CONFLICT (agg_key) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum")) {
-                SQLException[] failure = {null};
-                r.aggregates().forEach((key, count, sum) -> {
-                    try {
-                        up.setLong(1, key);
-                        up.setLong(2, count);
-                        up.setLong(3, sum);
-                        up.addBatch();
-                    } catch (SQLException e) {
-                        failure[0] = e;
-                    }
-                });
-                if (failure[0] != null) throw failure[0];
-                up.executeBatch();
             }
             try (PreparedStatement rej = db.prepareStatement("INSERT INTO rejects VALUES (?, ?, ?, ?)")) {
                 for (RangeResult.Reject reject : r.rejects()) {
@@ -152,15 +140,27 @@ public final class CheckpointStore implements AutoCloseable {
         }
     }
 
-    /** The committed totals. */
+    /** The committed totals: the sum of the committed ranges' aggregates. */
     public synchronized Aggregates totals() throws SQLException {
         Aggregates out = new Aggregates();
-        try (PreparedStatement q = db.prepareStatement("SELECT agg_key, count, sum FROM totals");
+        try (PreparedStatement q = db.prepareStatement("SELECT aggregates FROM done_ranges");
              ResultSet rs = q.executeQuery()) {
-            while (rs.next()) out.add(rs.getLong(1), rs.getLong(2), rs.getLong(3));
+            while (rs.next()) unpackInto(rs.getBytes(1), out);
         }
         db.commit();
         return out;
+    }
+
+    /** {@code a} as (key, count, sum) little-endian longs. */
+    static byte[] pack(Aggregates a) {
+        ByteBuffer b = ByteBuffer.allocate(a.size() * 24).order(ByteOrder.LITTLE_ENDIAN);
+        a.forEach((key, count, sum) -> b.putLong(key).putLong(count).putLong(sum));
+        return b.array();
+    }
+
+    static void unpackInto(byte[] packed, Aggregates out) {
+        ByteBuffer b = ByteBuffer.wrap(packed).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining()) out.add(b.getLong(), b.getLong(), b.getLong());
     }
 
     /** Counters summed over the committed ranges. */

@@ -33,6 +33,11 @@ public final class CsvOrderParser implements OrderParser {
         return Orders.parseStatus(b, e5 + 1, to, out);
     }
 
+    @Override
+    public int parseLine(byte[] b, int from, int end, OrderFields out) {
+        return CsvFastPath.parseLine(b, from, end, out);
+    }
+
     /**
      * The comma ending a field of known width when it is where expected (a comma earlier inside the field then fails
      * that field's own check), else the first comma.

@@ -23,6 +23,14 @@ public final class OrderFields {
     long cachedYmd = -1;
     int cachedDd = -1;
     int cachedEpochDay;
+    /** The CSV fast path's cache of valid dates: ten digit values packed in a long (never -1), and their epoch day. */
+    static final int DATE_CACHE_BITS = 8;
+    final long[] dateKeys = new long[1 << DATE_CACHE_BITS];
+    final int[] dateDays = new int[1 << DATE_CACHE_BITS];
+
+    {
+        java.util.Arrays.fill(dateKeys, -1);
+    }
 
     void reset() {
         id = 0; epochDay = 0; country = 0; amountCents = 0; currency = -1; status = -1; seen = 0;

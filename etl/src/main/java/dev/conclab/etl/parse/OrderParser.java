@@ -13,6 +13,19 @@ public sealed interface OrderParser permits CsvOrderParser, JsonlOrderParser {
      */
     String parse(byte[] b, int from, int to, OrderFields out);
 
+    /**
+     * The hot path: parses the line starting at {@code from} and finds its newline in the same pass, if the line is
+     * a good record in the format's common shape. It never rejects: for anything else (a malformed record, an
+     * unusual but valid spelling, a line too close to {@code end}) it returns -1, and the caller finds the newline
+     * and calls {@link #parse}, which gives the reason. A line it accepts gets the same fields {@link #parse} sets.
+     *
+     * @param end the end of the valid bytes of {@code b}
+     * @return the index of the line's newline, or -1
+     */
+    default int parseLine(byte[] b, int from, int end, OrderFields out) {
+        return -1;
+    }
+
     /** Whether the line is a header to skip (only asked of a file's first line). */
     boolean isHeader(byte[] b, int from, int to);
 

@@ -25,11 +25,16 @@ public final class Orders {
     static final int MIN_YEAR = 2000, MAX_YEAR = 2099;
 
     /** Epoch day of the first of each month from {@link #MIN_YEAR} to {@link #MAX_YEAR}: a lookup per date. */
-    private static final int[] MONTH_START = new int[(MAX_YEAR - MIN_YEAR + 1) * 12];
+    static final int[] MONTH_START = new int[(MAX_YEAR - MIN_YEAR + 1) * 12];
+    /** The number of days of each month, same index as {@link #MONTH_START}. */
+    static final int[] MONTH_LENGTH = new int[MONTH_START.length];
 
     static {
         for (int y = MIN_YEAR; y <= MAX_YEAR; y++) {
-            for (int m = 1; m <= 12; m++) MONTH_START[(y - MIN_YEAR) * 12 + m - 1] = epochDay(y, m, 1);
+            for (int m = 1; m <= 12; m++) {
+                MONTH_START[(y - MIN_YEAR) * 12 + m - 1] = epochDay(y, m, 1);
+                MONTH_LENGTH[(y - MIN_YEAR) * 12 + m - 1] = monthLength(y, m);
+            }
         }
     }
 

@@ -4,7 +4,10 @@ import dev.conclab.etl.input.ByteRange;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
@@ -67,9 +70,21 @@ public final class NewlineCount {
         return new long[] {n, r.length()};
     }
 
-    private static long newlines(byte[] b, int len) {
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long NEWLINES = 0x0A0A_0A0A_0A0A_0A0AL;
+    private static final long LOW7 = 0x7F7F_7F7F_7F7F_7F7FL;
+
+    /** The newlines of {@code b[0, len)}, eight bytes at a time: as fast as a plain Java loop over the bytes gets. */
+    static long newlines(byte[] b, int len) {
         long n = 0;
-        for (int i = 0; i < len; i++) if (b[i] == '\n') n++;
+        int i = 0;
+        for (; i + 8 <= len; i += 8) {
+            long x = (long) LONGS.get(b, i) ^ NEWLINES;
+            // Exact zero-byte flags (no borrow between bytes): the high bit of each byte that was '\n'.
+            long zero = ~(((x & LOW7) + LOW7) | x | LOW7);
+            n += Long.bitCount(zero);
+        }
+        for (; i < len; i++) if (b[i] == '\n') n++;
         return n;
     }
 }

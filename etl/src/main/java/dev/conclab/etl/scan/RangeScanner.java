@@ -136,6 +136,11 @@ public final class RangeScanner {
     private int consumeLines(int lineStart, int filled, long base, long limit) {
         byte[] b = buf;
         while (true) {
+            if (!skipping && !firstLineOfFile) {
+                lineStart = fastLines(b, lineStart, filled, limit - base);
+                if (pastLimit) return lineStart;
+            }
+            // One line the fast path left (a reject, a header, a partial first line, the end of the buffer).
             int nl = indexOfNewline(b, lineStart, filled);
             if (nl < 0) return lineStart;
             if (skipping) {
@@ -155,6 +160,37 @@ public final class RangeScanner {
             }
             lineStart = nl + 1;
         }
+    }
+
+    /**
+     * The hot loop: good records in the format's common shape, each parsed and its newline found in one pass
+     * ({@link OrderParser#parseLine}), transformed and aggregated, with the counters in locals. Stops at the first line
+     * the fast path declines or at {@code limit} (relative to {@code buf[0]}; then sets {@link #pastLimit}).
+     *
+     * @return the start of the first line not handled
+     */
+    private int fastLines(byte[] b, int p, int filled, long limit) {
+        OrderParser parser = this.parser;
+        OrderFields f = fields;
+        Aggregates agg = aggregates;
+        long lines = this.lines, records = this.records, filtered = this.filtered;
+        while (p < limit) {
+            int nl = parser.parseLine(b, p, filled, f);
+            if (nl < 0) break;
+            lines++;
+            if (f.status != Orders.PAID && f.status != Orders.SHIPPED) {
+                filtered++;
+            } else {
+                records++;
+                agg.add(Aggregates.key(f.country, f.epochDay), 1, Orders.toEurCents(f.amountCents, f.currency));
+            }
+            p = nl + 1;
+        }
+        if (p >= limit) pastLimit = true;
+        this.lines = lines;
+        this.records = records;
+        this.filtered = filtered;
+        return p;
     }
 
     private void handle(byte[] b, int from, int to) {

@@ -22,4 +22,19 @@ class RangeScannerTest {
             assertThat(RangeScanner.indexOfNewline(b, from, to)).isEqualTo(expected);
         }
     }
+
+    /** The eight-bytes-at-a-time newline count against the plain loop, on bytes near '\n'. */
+    @Test
+    void wordAtATimeNewlineCountMatchesThePlainLoop() {
+        SplittableRandom r = new SplittableRandom(7);
+        byte[] alphabet = {'\n', 0x09, 0x0B, (byte) 0x8A, 0x00, (byte) 0xFF, 0x7F, 'a'};
+        for (int round = 0; round < 20_000; round++) {
+            byte[] b = new byte[r.nextInt(0, 50)];
+            for (int i = 0; i < b.length; i++) b[i] = alphabet[r.nextInt(alphabet.length)];
+            int len = r.nextInt(b.length + 1);
+            long expected = 0;
+            for (int i = 0; i < len; i++) if (b[i] == '\n') expected++;
+            assertThat(NewlineCount.newlines(b, len)).isEqualTo(expected);
+        }
+    }
 }
