@@ -60,9 +60,9 @@ public final class Flow<T> {
                 try {
                     if (reorderer == null) {
                         r.clock(w);
-                        mapUnordered(r, w, m, fn, out.newSender(w));
+                        mapUnordered(p, r, w, m, fn, out.newSender(w));
                     } else {
-                        mapOrdered(r, w, m, fn, reorderer);
+                        mapOrdered(p, r, w, m, fn, reorderer);
                     }
                 } catch (InterruptedException | ChannelClosedException e) {
                     // cancelled
@@ -80,14 +80,14 @@ public final class Flow<T> {
         return map(name, StageOptions.serial(), fn);
     }
 
-    private <R> void mapUnordered(Receiver<T> in, WorkerStats w, StageMetrics m,
+    private <R> void mapUnordered(Pipeline p, Receiver<T> in, WorkerStats w, StageMetrics m,
                                   StageFunction<? super T, ? extends R> fn, Sender<R> out)
             throws InterruptedException {
         BatchingChannel.BeforeWait flush = out::flush;
         T item;
         while ((item = in.receive(flush)) != null) {
             w.countIn();
-            R r = apply(m, fn, item);
+            R r = apply(p, m, fn, item);
             if (r != null) {
                 out.send(r);
                 w.countOut();
@@ -96,7 +96,7 @@ public final class Flow<T> {
         out.flush();
     }
 
-    private <R> void mapOrdered(Receiver<T> in, WorkerStats w, StageMetrics m,
+    private <R> void mapOrdered(Pipeline p, Receiver<T> in, WorkerStats w, StageMetrics m,
                                 StageFunction<? super T, ? extends R> fn, Reorderer<R> reorderer)
             throws InterruptedException {
         BatchingChannel.BeforeWait flush = () -> reorderer.flush(w);
@@ -121,18 +121,26 @@ public final class Flow<T> {
                 break;
             }
             w.countIn();
-            reorderer.complete(seq, apply(m, fn, item), w);
+            reorderer.complete(seq, apply(p, m, fn, item), w);
         }
         reorderer.flush(w);
     }
 
-    /** Runs {@code fn} on one item; returns null if it failed (dead-lettered). */
-    private <R> R apply(StageMetrics m, StageFunction<? super T, ? extends R> fn, T item)
+    /**
+     * Runs {@code fn} on one item; returns null if it failed (dead-lettered). An {@link InterruptedException} is the
+     * pipeline's cancel only if the pipeline was cancelled; otherwise the function was interrupted by something
+     * else, and that is a failure of this item like any other (rethrowing it would end the worker and lose it).
+     */
+    private <R> R apply(Pipeline p, StageMetrics m, StageFunction<? super T, ? extends R> fn, T item)
             throws InterruptedException {
         try {
             return fn.apply(item);
         } catch (InterruptedException e) {
-            throw e;
+            if (p.isCancelled()) {
+                throw e;
+            }
+            b.deadLetter(m, item, e);
+            return null;
         } catch (Exception e) {
             b.deadLetter(m, item, e);
             return null;
@@ -229,7 +237,10 @@ public final class Flow<T> {
                             sink.accept(item);
                             w.countOut(); // a sink's "out" is what it consumed without failing
                         } catch (InterruptedException e) {
-                            throw e;
+                            if (p.isCancelled()) {
+                                throw e;
+                            }
+                            b.deadLetter(m, item, e); // interrupted by something else: this item failed
                         } catch (Exception e) {
                             b.deadLetter(m, item, e);
                         }

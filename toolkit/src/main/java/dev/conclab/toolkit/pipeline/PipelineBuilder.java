@@ -70,7 +70,10 @@ public final class PipelineBuilder {
                     });
                     ended = true;
                 } catch (InterruptedException | ChannelClosedException e) {
-                    ended = false; // cancelled
+                    ended = !p.isCancelled();
+                    if (ended) {
+                        deadLetter(m, null, e); // interrupted by something else: the stream ends, what it emitted drains
+                    }
                 } catch (Exception e) {
                     deadLetter(m, null, e); // a failing source ends its stream; what it emitted still drains
                     ended = true;

@@ -1,5 +1,6 @@
 package dev.conclab.toolkit.pipeline;
 
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -50,6 +51,39 @@ class PipelineTest {
                 .hasMessageContaining("'dangling' has no consumer");
         assertThatThrownBy(() -> Pipeline.builder().source("x", range(1)).batch("b", 0, 1, TimeUnit.SECONDS))
                 .hasMessageContaining("batch size must be at least 1, got 0");
+    }
+
+    @Test
+    void anInterruptedExceptionFromAStageThatWasNotCancelledIsThatItemsFailure() throws Exception {
+        // A stage function interrupted by something other than cancel(): before the fix its worker ended silently,
+        // the item was lost and the serial stage's full input stalled the source for ever.
+        PipelineBuilder b = Pipeline.builder();
+        List<Integer> sunk = new CopyOnWriteArrayList<>();
+        b.source("src", range(2_000))
+                .map("call", StageOptions.serial().withCapacity(4), x -> {
+                    if (x == 5) {
+                        throw new InterruptedException("interrupted by a library, not by cancel()");
+                    }
+                    return x;
+                })
+                .sink("sink", StageOptions.serial().withCapacity(4), x -> {
+                    if (x == 7) {
+                        throw new InterruptedException("the sink's call was interrupted");
+                    }
+                    sunk.add(x);
+                });
+        Pipeline p = b.start();
+        try {
+            assertThat(p.await(10, TimeUnit.SECONDS)).as("the pipeline finishes").isTrue();
+        } finally {
+            p.cancel(); // a no-op once finished; stops the stalled workers if the assertion failed
+        }
+        assertThat(p.deadLetters()).extracting(DeadLetter::stage, DeadLetter::item)
+                .containsExactlyInAnyOrder(Tuple.tuple("call", 5),
+                        Tuple.tuple("sink", 7));
+        assertThat(p.deadLetters()).allSatisfy(d -> assertThat(d.cause()).isInstanceOf(InterruptedException.class));
+        assertThat(sunk).hasSize(1_998);
+        assertThat(p.failure()).isEmpty();
     }
 
     @Test

@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * of {@link #CAPACITY}); the stage waits a little per item so the source runs ahead until the channels are full.
  * The count goes up just before the source's {@code emit} and down in the sink, so an item counts from the moment
  * the source holds it: at most {@link #BOUND} = 1 (the source's) + {@value #CAPACITY} + 4 (one per worker) +
- * {@value #CAPACITY} + 1 (the sink's).
+ * {@value #CAPACITY} + 1 (the sink's). Both stages hand items over one at a time ({@code withHandoffBatch(1)}), which
+ * keeps the bound this simple; with the default batching each channel may also hold one partial batch per producing
+ * and per consuming worker ({@link StageOptions}), a larger bound but still one that does not grow with the items.
  *
  * <p>Broken, unbounded: every item submitted to {@code Executors.newFixedThreadPool(4)}, whose queue has no bound.
  * The workers wait at a latch opened only after the submit loop returns, so the peak is every item on every run:
@@ -65,11 +67,11 @@ final class FanInOutInFlight {
                         }
                     }
                 })
-                .map("call", StageOptions.parallel(WORKERS).withCapacity(CAPACITY), i -> {
+                .map("call", StageOptions.parallel(WORKERS).withCapacity(CAPACITY).withHandoffBatch(1), i -> {
                     Thread.sleep(0, 100_000); // a short wait per item, so the source gets ahead and fills the channels
                     return i;
                 })
-                .sink("consume", StageOptions.serial().withCapacity(CAPACITY), i -> {
+                .sink("consume", StageOptions.serial().withCapacity(CAPACITY).withHandoffBatch(1), i -> {
                     sunk[0]++;
                     inFlight.decrementAndGet();
                 });
