@@ -150,7 +150,7 @@ public final class EtlJob {
             CheckpointStore.Counters after = store.counters();
             Aggregates totals = store.totals();
             sink.load(totals);
-            writeRejects(files, store.rejects());
+            writeRejects(config.rejectFile(), files, store.rejects());
             return new Result(ranges.size() - pending.size(), pending.size(), after, totals.size(),
                     System.nanoTime() - t0, bytesThisRun);
         }
@@ -191,8 +191,13 @@ public final class EtlJob {
         return run[0];
     }
 
-    private void writeRejects(List<Path> files, List<CheckpointStore.GlobalReject> rejects) throws IOException {
-        AtomicFiles.write(config.rejectFile(), out -> {
+    /**
+     * Writes the reject file ({@code file,line,reason}, one row per rejected line, in the order given) all or
+     * nothing, as a run does; {@code files} are the run's input files, indexed by {@code fileIndex}.
+     */
+    public static void writeRejects(Path target, List<Path> files, List<CheckpointStore.GlobalReject> rejects)
+            throws IOException {
+        AtomicFiles.write(target, out -> {
             out.write("file,line,reason\n");
             for (CheckpointStore.GlobalReject r : rejects) {
                 out.write(files.get(r.fileIndex()).getFileName() + "," + r.line() + "," + r.reason() + "\n");

@@ -41,7 +41,9 @@ class EtlCrashResumeTest {
         SplittableRandom random = new SplittableRandom(seed);
         Path out = tmp.resolve("out.csv");
         Path checkpoint = tmp.resolve("cp.db");
-        JvmLauncher launcher = JvmLauncher.ofCurrentJvm().withOptions("-Xmx128m");
+        // sqlite-jdbc extracts its native library into org.sqlite.tmpdir and deletes it at exit; a SIGKILLed child
+        // never exits, so point it at this test's directory instead of leaving a copy in /tmp per kill.
+        JvmLauncher launcher = JvmLauncher.ofCurrentJvm().withOptions("-Xmx128m", "-Dorg.sqlite.tmpdir=" + tmp);
         int kills = 0, committed = 0;
         for (int round = 0; round < 12 && kills < 4; round++) {
             // Kill after a random number of further commits, plus a random delay so the kill also lands mid-scan,

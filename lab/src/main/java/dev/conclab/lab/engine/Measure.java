@@ -54,6 +54,26 @@ public final class Measure {
         return new Timing(samples);
     }
 
+    /**
+     * Times every block of {@code works} {@code runs} times, taking turns (a, b, c, a, b, c, ...), and returns one
+     * timing per block in the same order. Taking turns spreads a slow or a fast spell of the machine (a neighbour's
+     * burst, a core's turbo coming and going) over every variant, instead of handing it to whichever ran then; use it
+     * when a claim compares the variants with each other.
+     */
+    public static List<Timing> bestOfEach(int runs, RunContext ctx, List<Work> works) throws Exception {
+        List<List<Double>> samples = new ArrayList<>(works.size());
+        works.forEach(w -> samples.add(new ArrayList<>(runs)));
+        for (int i = 0; i < runs; i++) {
+            for (int w = 0; w < works.size(); w++) {
+                ctx.checkCancelled();
+                long start = System.nanoTime();
+                works.get(w).run();
+                samples.get(w).add((System.nanoTime() - start) / 1e9);
+            }
+        }
+        return samples.stream().map(Timing::new).toList();
+    }
+
     /** How many times faster {@code fast} is than {@code slow}, by best runs. */
     public static double speedup(Timing slow, Timing fast) {
         return slow.best() / fast.best();
