@@ -4,7 +4,7 @@ The computation is a dot product of two float32 arrays of ``--n`` elements.
 
 numpy: ``numpy.dot`` over the whole arrays (one C call, SIMD inside).
 loop: a pure-Python ``for`` loop over the same values as Python lists, on one process.
-processes: the same loop split into ``--workers`` chunks, one per worker process of a
+processes: the same loop split into ``--workers`` chunks, exactly one per worker process (a barrier sees to it) of a
 multiprocessing Pool started (fork) before timing; each worker reads its chunk from
 lists it inherited at fork, so only two indices and one float cross a pipe per chunk.
 
@@ -40,7 +40,15 @@ def loop_dot(start, stop):
     return acc
 
 
+# Set before the pool forks, so every worker inherits it. Each chunk waits here first: a worker that finished its
+# chunk cannot take a second one, so with as many chunks as workers every worker runs exactly one. Without it,
+# Pool.map let one worker run both chunks now and then (the other had not picked up its task yet), and the
+# "parallel" run was a sequential one.
+BARRIER = None
+
+
 def _chunk(bounds):
+    BARRIER.wait()
     return loop_dot(*bounds)
 
 
@@ -65,8 +73,11 @@ def main(argv=None):
         start += size
 
     results = {}
-    # fork: the workers inherit A and B instead of receiving them through pickles.
-    with multiprocessing.get_context("fork").Pool(args.workers) as pool:
+    # fork: the workers inherit A, B and the barrier instead of receiving them through pickles.
+    global BARRIER
+    context = multiprocessing.get_context("fork")
+    BARRIER = context.Barrier(args.workers)
+    with context.Pool(args.workers) as pool:
         pool.map(_chunk, [(0, 1)] * args.workers)  # workers started and warm before timing
 
         def processes():

@@ -44,6 +44,12 @@ public final class RunContext {
      */
     static final double BUSY_CORES = 0.3;
 
+    /**
+     * The lowest two-thread speed-up of the calibration loop (ideal 2) at which a failed claim about parallel
+     * speed-up still counts as failed; below it the cores were not running in parallel, and the claim is SKIPPED.
+     */
+    static final double PARALLEL_CALIBRATION = 1.5;
+
     public RunContext(Experiment experiment, ParamValues params, boolean quick, ProgressListener progress) {
         this.experiment = experiment;
         this.params = params;
@@ -133,7 +139,9 @@ public final class RunContext {
      * Skips {@code claim} unless the machine has at least {@code cores} cores; returns whether it has them.
      * Use it for every claim about parallel speed-up. The cores must also be free: if the claim then FAILS while
      * other processes used {@value #BUSY_CORES} cores or more on average during this attempt, it is SKIPPED with
-     * that reason instead, because the measurement was of the neighbours, not of the code.
+     * that reason instead, because the measurement was of the neighbours, not of the code. So is a claim that FAILS
+     * while a calibration loop run right then ({@code ParallelCalibration}) gains less than
+     * {@value #PARALLEL_CALIBRATION}× from a second thread: the host was not giving the machine two cores.
      */
     public boolean requireCores(ClaimSpec claim, int cores) {
         if (cores() >= cores) {
@@ -151,6 +159,22 @@ public final class RunContext {
         if (others.isPresent() && others.get() >= BUSY_CORES) {
             return Verdict.skipped(String.format("needs %d idle cores, but other processes used %.1f cores on"
                     + " average during this run; measured anyway: %s", cores, others.get(), failed.detail()));
+        }
+        if (cores < 2) {
+            return failed;
+        }
+        // The neighbours inside this machine were quiet; the host may not have been. Measure whether two threads
+        // run in parallel at all right now before calling a parallel speed-up claim false.
+        try {
+            double calibration = ParallelCalibration.worstTwoThreadSpeedup();
+            if (calibration < PARALLEL_CALIBRATION) {
+                return Verdict.skipped(String.format("needs %d cores running in parallel, but a calibration loop"
+                        + " just gained only %.2f× from a second thread (the host gave this machine's cores"
+                        + " less than two cores' worth of CPU); measured anyway: %s", cores, calibration,
+                        failed.detail()));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         return failed;
     }
