@@ -1,6 +1,7 @@
 package dev.conclab.lab.experiments.pipelines;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conclab.lab.engine.ClaimSpec;
 import dev.conclab.lab.engine.Experiment;
 import dev.conclab.lab.engine.Measure;
@@ -11,14 +12,13 @@ import dev.conclab.lab.engine.Table;
 import dev.conclab.lab.engine.Verdict;
 import dev.conclab.lab.probe.ProbeOutcome;
 import dev.conclab.lab.probe.PythonProbes;
+import dev.conclab.toolkit.process.JvmLauncher;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Parallelism vs vectorization vs multiprocessing: one dot product done four ways on the JVM, three ways in CPython.
@@ -36,6 +36,9 @@ import java.util.concurrent.Future;
  * arithmetic rather than memory bandwidth. Checked by hand on an AVX-512 machine: with {@code -XX:-UseSuperWord}
  * (C2's auto-vectorizer off) the scalar saxpy loop gets about 2.7× slower and fails {@link #SAXPY_AUTO_VECTORIZED},
  * while the scalar dot product keeps its speed: it was never vectorized.
+ *
+ * <p>The JVM variants run in a child JVM ({@link VectorKernelTimings}), the only process that adds the incubating
+ * module, so the rest of the lab runs without it and without its start-up warning.
  *
  * <p>CPython (probe {@code vectorize.py}): {@code numpy.dot} (C with SIMD) vs a pure-Python loop vs the loop split
  * over two {@code multiprocessing} worker processes.
@@ -66,11 +69,9 @@ public final class VectorizationExperiment implements Experiment {
             "A pure-Python loop split over 2 worker processes is at least 1.3× faster than on one process (needs 2"
                     + " cores).");
 
-    private static final int THREADS = 2;
-    /** 64 Ki floats: 256 KiB per array, so a sweep stays in L2/L3 and measures arithmetic, not DRAM bandwidth. */
-    private static final int LENGTH = 1 << 16;
-    /** Every sweep's result lands here, so the JIT cannot drop a dot product whose value is never used. */
-    private static volatile float sink;
+    private static final int THREADS = VectorKernelTimings.THREADS;
+    private static final int LENGTH = VectorKernelTimings.LENGTH;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
     public String id() {
@@ -106,65 +107,21 @@ public final class VectorizationExperiment implements Experiment {
                 PY_PROCESSES);
     }
 
-    /** A kernel over one index range; returns a value so the JIT cannot drop the work. */
-    private interface RangeKernel {
-        float run(int from, int to);
-    }
-
     @Override
     public void run(RunContext ctx) throws Exception {
         int sweeps = ctx.intParam("sweeps");
-        SplittableRandom random = new SplittableRandom(42);
-        float[] a = new float[LENGTH];
-        float[] b = new float[LENGTH];
-        float[] out = new float[LENGTH];
-        for (int i = 0; i < LENGTH; i++) {
-            a[i] = (float) random.nextDouble();
-            b[i] = (float) random.nextDouble();
-        }
-        RangeKernel dotScalar = (from, to) -> FloatKernels.dotScalar(a, b, from, to);
-        RangeKernel dotVector = (from, to) -> FloatKernels.dotVector(a, b, from, to);
-        RangeKernel saxpyScalar = (from, to) -> {
-            FloatKernels.saxpyScalar(0.5f, a, b, out, from, to);
-            return out[from];
-        };
-        RangeKernel saxpyVector = (from, to) -> {
-            FloatKernels.saxpyVector(0.5f, a, b, out, from, to);
-            return out[from];
-        };
-
-        ctx.progress(0.05, "JVM: warming up the kernels");
-        for (RangeKernel kernel : List.of(dotScalar, dotVector, saxpyScalar, saxpyVector)) {
-            sweep(kernel, 0, LENGTH, Math.max(200, sweeps / 4)); // reach C2 before timing
-        }
-
-        ctx.progress(0.15, "JVM: one thread and two threads, taking turns");
-        Timing scalarOne;
-        Timing vectorOne;
-        Timing saxpyScalarOne;
-        Timing saxpyVectorOne;
-        Timing scalarTwo;
-        Timing vectorTwo;
-        try (ExecutorService pool = Executors.newFixedThreadPool(THREADS)) {
-            // Turns (one run of each, then again) give one and two threads the same share of the machine's fast
-            // and slow spells: on a shared VM one busy core alone can run much faster than each of two busy ones.
-            List<Timing> turns = Measure.bestOfEach(ctx.repeats(), ctx, List.of(
-                    () -> sweep(dotScalar, 0, LENGTH, sweeps),
-                    () -> sweep(dotVector, 0, LENGTH, sweeps),
-                    () -> sweep(saxpyScalar, 0, LENGTH, sweeps),
-                    () -> sweep(saxpyVector, 0, LENGTH, sweeps),
-                    () -> split(pool, dotScalar, sweeps),
-                    () -> split(pool, dotVector, sweeps)));
-            scalarOne = turns.get(0);
-            vectorOne = turns.get(1);
-            saxpyScalarOne = turns.get(2);
-            saxpyVectorOne = turns.get(3);
-            scalarTwo = turns.get(4);
-            vectorTwo = turns.get(5);
-        }
+        ctx.progress(0.05, "JVM: the kernels in a child JVM with the incubating Vector API module");
+        JsonNode jvm = timeKernels(ctx, sweeps);
+        JsonNode seconds = jvm.path("seconds");
+        Timing scalarOne = timing(seconds, "dotScalar1");
+        Timing vectorOne = timing(seconds, "dotVector1");
+        Timing saxpyScalarOne = timing(seconds, "saxpyScalar1");
+        Timing saxpyVectorOne = timing(seconds, "saxpyVector1");
+        Timing scalarTwo = timing(seconds, "dotScalar2");
+        Timing vectorTwo = timing(seconds, "dotVector2");
 
         Table.Builder table = Table.builder("Dot product of two " + LENGTH + "-float arrays, " + sweeps
-                        + " sweeps (best of " + ctx.repeats() + "; Vector API: " + FloatKernels.SPECIES.length()
+                        + " sweeps (best of " + ctx.repeats() + "; Vector API: " + jvm.path("lanes").asInt()
                         + " float lanes)", "variant", "runtime", "ms", "ns per element", "× scalar 1 thread")
                 .row("scalar loop, 1 thread", "JVM", scalarOne.bestMillis(), perElement(scalarOne, sweeps), 1.0)
                 .row("Vector API, 1 thread", "JVM", vectorOne.bestMillis(), perElement(vectorOne, sweeps),
@@ -184,8 +141,8 @@ public final class VectorizationExperiment implements Experiment {
                 Measure.speedup(scalarOne, vectorOne), 2.0));
         ctx.claim(SAXPY_AUTO_VECTORIZED, Verdict.atMost("Vector API vs auto-vectorized scalar saxpy, 1 thread",
                 Measure.speedup(saxpyScalarOne, saxpyVectorOne), 1.8));
-        float scalarSum = FloatKernels.dotScalar(a, b, 0, LENGTH);
-        float vectorSum = FloatKernels.dotVector(a, b, 0, LENGTH);
+        double scalarSum = jvm.path("scalarSum").asDouble();
+        double vectorSum = jvm.path("vectorSum").asDouble();
         double relativeError = Math.abs(scalarSum - vectorSum) / Math.abs(scalarSum);
         ctx.claim(SAME_SUM, Verdict.check(relativeError <= 1e-4, String.format(
                 "scalar %.6f, Vector API %.6f: relative error %.2e (limit 1e-4)", scalarSum, vectorSum,
@@ -232,27 +189,27 @@ public final class VectorizationExperiment implements Experiment {
         ctx.progress(1, "done");
     }
 
-    private static float sweep(RangeKernel kernel, int from, int to, int sweeps) {
-        float sum = 0;
-        for (int s = 0; s < sweeps; s++) {
-            sum += kernel.run(from, to);
+    /**
+     * Runs {@link VectorKernelTimings} in a child JVM with {@code --add-modules jdk.incubator.vector} and returns its
+     * JSON. The child is tracked by the run, so a cancel kills it.
+     */
+    private static JsonNode timeKernels(RunContext ctx, int sweeps) throws Exception {
+        Process child = ctx.children().track(JvmLauncher.ofCurrentJvm()
+                .withOptions("--add-modules", "jdk.incubator.vector", "-Xshare:auto")
+                .start(VectorKernelTimings.class, Integer.toString(sweeps), Integer.toString(ctx.repeats())));
+        child.getOutputStream().close();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!child.waitFor(2, TimeUnit.MINUTES) || child.exitValue() != 0) {
+            throw new IllegalStateException("the Vector API child JVM failed (exit "
+                    + (child.isAlive() ? "none: still running" : child.exitValue()) + "): " + out.strip());
         }
-        sink = sum;
-        return sum;
+        return JSON.readTree(out);
     }
 
-    /** The same sweeps, each thread over its own contiguous half of the arrays. */
-    private static void split(ExecutorService pool, RangeKernel kernel, int sweeps) throws Exception {
-        List<Future<Float>> parts = new ArrayList<>(THREADS);
-        int chunk = LENGTH / THREADS;
-        for (int t = 0; t < THREADS; t++) {
-            int from = t * chunk;
-            int to = t == THREADS - 1 ? LENGTH : from + chunk;
-            parts.add(pool.submit(() -> sweep(kernel, from, to, sweeps)));
-        }
-        for (Future<Float> part : parts) {
-            part.get();
-        }
+    private static Timing timing(JsonNode seconds, String variant) {
+        List<Double> samples = new ArrayList<>();
+        seconds.path(variant).forEach(n -> samples.add(n.asDouble()));
+        return new Timing(samples);
     }
 
     private static double perElement(Timing timing, int sweeps) {

@@ -45,7 +45,7 @@ final class WorkerJvm implements AutoCloseable {
             Duration visibility) throws IOException, InterruptedException {
         // --enable-preview: the lab (TaskLabTasks included) is compiled with it, and a class so compiled loads only so
         ProcessBuilder builder = new ProcessBuilder(JvmLauncher.ofCurrentJvm()
-                .withOptions("--enable-preview", "--add-modules", "jdk.incubator.vector", "-Xshare:auto", "-XX:+UseSerialGC",
+                .withOptions("--enable-preview", "-Xshare:auto", "-XX:+UseSerialGC",
                         "--enable-native-access=ALL-UNNAMED")
                 .command(WorkerMain.class, "--broker", brokerUrl, "--registry", TaskLabTasks.class.getName(),
                         "--pool", pool.name().toLowerCase(java.util.Locale.ROOT),
