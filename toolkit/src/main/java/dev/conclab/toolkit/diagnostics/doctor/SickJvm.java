@@ -1,0 +1,184 @@
+package dev.conclab.toolkit.diagnostics.doctor;
+
+import dev.conclab.toolkit.process.JvmLauncher;
+import dev.conclab.toolkit.process.ParentWatch;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A JVM made sick on purpose, for testing the doctor (its tests and {@code conclab doctor --self-test}): run as
+ * {@code java ... SickJvm MODE [N]} in a child JVM. Each mode forces its condition with latches and state checks
+ * (never a sleep that makes it merely likely), then prints {@value #READY} on standard output and keeps the
+ * condition until the process is destroyed. The child exits by itself when its parent dies ({@link ParentWatch}).
+ *
+ * <p>Modes: {@code deadlock-monitors} (two threads, two {@code synchronized} locks, a cycle),
+ * {@code deadlock-locks} (the same with two {@code ReentrantLock}s), {@code stall} (one thread spinning in one
+ * method), {@code contention} (6 threads BLOCKED on a monitor another thread holds), {@code threads N} (N parked
+ * platform threads), {@code children} (one child JVM, itself healthy), {@code healthy} (an idle pool and a sleeping main).
+ */
+public final class SickJvm {
+    /** The line a child prints once its condition holds. */
+    public static final String READY = "SICK-JVM-READY";
+
+    private static volatile long sink;
+
+    private SickJvm() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        ParentWatch.exitWithParent();
+        String mode = args.length > 0 ? args[0].toLowerCase(Locale.ROOT) : "healthy";
+        switch (mode) {
+            case "deadlock-monitors" -> deadlockMonitors();
+            case "deadlock-locks" -> deadlockLocks();
+            case "stall" -> stall();
+            case "contention" -> contention();
+            case "threads" -> threads(args.length > 1 ? Integer.parseInt(args[1]) : 2000);
+            case "children" -> children();
+            case "healthy" -> healthy();
+            default -> throw new IllegalArgumentException("unknown mode: " + mode);
+        }
+        System.out.println(READY);
+        System.out.flush();
+        new CountDownLatch(1).await(); // hold the condition until destroyed
+    }
+
+    private static void deadlockMonitors() throws InterruptedException {
+        Object a = new Object();
+        Object b = new Object();
+        CountDownLatch bothHold = new CountDownLatch(2);
+        Thread t1 = start("transfer-a-to-b", () -> {
+            synchronized (a) {
+                awaitQuietly(bothHold);
+                synchronized (b) {
+                    sink++;
+                }
+            }
+        });
+        Thread t2 = start("transfer-b-to-a", () -> {
+            synchronized (b) {
+                awaitQuietly(bothHold);
+                synchronized (a) {
+                    sink++;
+                }
+            }
+        });
+        // Both hold one monitor and have passed the latch: wait until each is BLOCKED on the other's.
+        while (t1.getState() != Thread.State.BLOCKED || t2.getState() != Thread.State.BLOCKED) {
+            Thread.onSpinWait();
+        }
+    }
+
+    private static void deadlockLocks() {
+        ReentrantLock x = new ReentrantLock();
+        ReentrantLock y = new ReentrantLock();
+        CountDownLatch bothHold = new CountDownLatch(2);
+        start("lock-x-then-y", () -> {
+            x.lock();
+            awaitQuietly(bothHold);
+            y.lock();
+        });
+        start("lock-y-then-x", () -> {
+            y.lock();
+            awaitQuietly(bothHold);
+            x.lock();
+        });
+        while (!x.hasQueuedThreads() || !y.hasQueuedThreads()) {
+            Thread.onSpinWait();
+        }
+    }
+
+    private static void stall() throws InterruptedException {
+        CountDownLatch spinning = new CountDownLatch(1);
+        Thread t = new Thread(() -> spinForever(spinning), "spinner");
+        t.setDaemon(true);
+        t.start();
+        spinning.await();
+    }
+
+    private static void spinForever(CountDownLatch spinning) {
+        spinning.countDown();
+        long x = 1;
+        while (true) {
+            x = x * 6364136223846793005L + 1442695040888963407L; // busy, never returns
+            if (x == 42) {
+                sink = x;
+            }
+        }
+    }
+
+    private static void contention() {
+        Object hot = new Object();
+        CountDownLatch holding = new CountDownLatch(1);
+        Thread holder = new Thread(() -> {
+            synchronized (hot) {
+                holding.countDown();
+                awaitQuietly(new CountDownLatch(1));
+            }
+        }, "hot-holder");
+        holder.setDaemon(true);
+        holder.start();
+        awaitQuietly(holding);
+        List<Thread> waiters = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            Thread w = new Thread(() -> {
+                synchronized (hot) {
+                    sink++;
+                }
+            }, "hot-waiter-" + i);
+            w.setDaemon(true);
+            w.start();
+            waiters.add(w);
+        }
+        while (!waiters.stream().allMatch(w -> w.getState() == Thread.State.BLOCKED)) {
+            Thread.onSpinWait();
+        }
+    }
+
+    private static void threads(int n) {
+        CountDownLatch started = new CountDownLatch(n);
+        CountDownLatch never = new CountDownLatch(1);
+        for (int i = 0; i < n; i++) {
+            Thread t = new Thread(() -> {
+                started.countDown();
+                awaitQuietly(never);
+            }, "worker-" + i);
+            t.setDaemon(true);
+            t.start();
+        }
+        awaitQuietly(started);
+    }
+
+    private static void children() throws Exception {
+        // A healthy JVM as the helper process: it watches this one, so it cannot outlive the test.
+        JvmLauncher.ofCurrentJvm().start(SickJvm.class, "healthy");
+    }
+
+    private static void healthy() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        for (int i = 0; i < 4; i++) {
+            pool.submit(() -> sink++).get();
+        }
+    }
+
+    private static Thread start(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
