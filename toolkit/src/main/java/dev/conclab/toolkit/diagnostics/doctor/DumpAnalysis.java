@@ -116,7 +116,7 @@ public final class DumpAnalysis {
         List<Finding.Stall> found = new ArrayList<>();
         for (ThreadSample t : dumps.getLast().threads()) {
             if (t.state() != Thread.State.RUNNABLE || t.frames().isEmpty()
-                    || t.frames().getFirst().endsWith("(Native Method)")) {
+                    || t.frames().getFirst().contains("Native Method)")) {
                 continue;
             }
             List<String> top = t.topFrames(STALL_FRAMES);

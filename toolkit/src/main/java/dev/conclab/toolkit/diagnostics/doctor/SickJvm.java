@@ -55,7 +55,8 @@ public final class SickJvm {
         CountDownLatch bothHold = new CountDownLatch(2);
         Thread t1 = start("transfer-a-to-b", () -> {
             synchronized (a) {
-                awaitQuietly(bothHold);
+                bothHold.countDown();
+            awaitQuietly(bothHold);
                 synchronized (b) {
                     sink++;
                 }
@@ -63,7 +64,8 @@ public final class SickJvm {
         });
         Thread t2 = start("transfer-b-to-a", () -> {
             synchronized (b) {
-                awaitQuietly(bothHold);
+                bothHold.countDown();
+            awaitQuietly(bothHold);
                 synchronized (a) {
                     sink++;
                 }
@@ -81,11 +83,13 @@ public final class SickJvm {
         CountDownLatch bothHold = new CountDownLatch(2);
         start("lock-x-then-y", () -> {
             x.lock();
+            bothHold.countDown();
             awaitQuietly(bothHold);
             y.lock();
         });
         start("lock-y-then-x", () -> {
             y.lock();
+            bothHold.countDown();
             awaitQuietly(bothHold);
             x.lock();
         });

@@ -68,7 +68,7 @@ public final class ThreadDumpParser {
                         // monitor is released while waiting, so it is a wait, not a holding.
                         if (current.waitingFor == null) {
                             current.waitingFor = lock;
-                            current.waitingLine = current.frames.isEmpty() ? "" : current.frames.getLast();
+                            current.waitingIndex = current.frames.size() - 1;
                             current.acquiring = !m.group(1).equals("waiting on");
                         }
                     }
@@ -99,7 +99,7 @@ public final class ThreadDumpParser {
         final List<String> frames = new ArrayList<>();
         final List<LockId> held = new ArrayList<>();
         LockId waitingFor;
-        String waitingLine;
+        int waitingIndex;
         boolean acquiring;
 
         Builder(String name, boolean daemon) {
@@ -110,6 +110,18 @@ public final class ThreadDumpParser {
         ThreadSample build() {
             // Object.wait's monitor counts as "waiting for" only while re-acquiring it (BLOCKED).
             boolean waits = waitingFor != null && (acquiring || state == Thread.State.BLOCKED);
+            // Where it waits, in the reader's code: the first frame outside the JDK from the wait on
+            // (ReentrantLock.lock's caller, not Unsafe.park).
+            String waitingLine = "";
+            if (waits && waitingIndex >= 0) {
+                waitingLine = frames.get(waitingIndex);
+                for (String f : frames.subList(waitingIndex, frames.size())) {
+                    if (!ThreadSample.isJdkFrame(f)) {
+                        waitingLine = f;
+                        break;
+                    }
+                }
+            }
             return new ThreadSample(name, daemon, state, frames,
                     waits ? Optional.of(waitingFor) : Optional.empty(),
                     waits ? Optional.of(waitingLine) : Optional.empty(), held);

@@ -3,6 +3,7 @@ package dev.conclab.toolkit.diagnostics.doctor;
 import dev.conclab.toolkit.process.JvmLauncher;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The doctor against live JVMs made sick on purpose ({@link SickJvm}); every child is stopped after each test. */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class DoctorLiveTest {
     private final List<Process> children = new ArrayList<>();
     private final Doctor doctor = new Doctor(2, Duration.ofMillis(200), 4, 512, 2);
