@@ -1,5 +1,7 @@
 package dev.conclab.toolkit.diagnostics.doctor;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -81,8 +83,9 @@ public sealed interface Finding {
     record ThreadOveruse(int threads, int cores, Map<Thread.State, Integer> byState, Map<String, Integer> byPool,
                          String reason) implements Finding {
         public ThreadOveruse {
-            byState = Map.copyOf(byState);
-            byPool = Map.copyOf(byPool);
+            // Copies that keep the caller's order: states in declaration order, pools largest first.
+            byState = Collections.unmodifiableMap(new LinkedHashMap<>(byState));
+            byPool = Collections.unmodifiableMap(new LinkedHashMap<>(byPool));
             Objects.requireNonNull(reason, "reason");
         }
 
