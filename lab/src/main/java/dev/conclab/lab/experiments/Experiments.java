@@ -76,6 +76,7 @@ import dev.conclab.lab.experiments.threading.LocksAndConditions;
 import dev.conclab.lab.experiments.threading.ProducerConsumer;
 import dev.conclab.lab.experiments.threading.RaceConditions;
 import dev.conclab.lab.experiments.debugging.AppearsFaster;
+import dev.conclab.lab.experiments.debugging.RaceStressHarness;
 import dev.conclab.lab.experiments.debugging.ThreadOveruse;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -172,7 +173,8 @@ public final class Experiments {
             new EtlExecutionModels(),
             new EtlCrashResume(),
             new ThreadOveruse(),
-            new AppearsFaster());
+            new AppearsFaster(),
+            new RaceStressHarness());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
