@@ -76,6 +76,7 @@ import dev.conclab.lab.experiments.threading.LocksAndConditions;
 import dev.conclab.lab.experiments.threading.ProducerConsumer;
 import dev.conclab.lab.experiments.threading.RaceConditions;
 import dev.conclab.lab.experiments.debugging.AppearsFaster;
+import dev.conclab.lab.experiments.debugging.NaiveTimingBenchmark;
 import dev.conclab.lab.experiments.debugging.RaceStressHarness;
 import dev.conclab.lab.experiments.debugging.ThreadOveruse;
 import java.util.LinkedHashMap;
@@ -174,7 +175,8 @@ public final class Experiments {
             new EtlCrashResume(),
             new ThreadOveruse(),
             new AppearsFaster(),
-            new RaceStressHarness());
+            new RaceStressHarness(),
+            new NaiveTimingBenchmark());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
