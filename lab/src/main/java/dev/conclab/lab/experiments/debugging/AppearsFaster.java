@@ -19,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -98,7 +99,8 @@ public final class AppearsFaster implements Experiment {
         double worstSubmitShare = 0;
         Table.Builder submit = Table.builder("Timing the submit loop vs timing until every get() (" + tasks
                 + " tasks on " + cores + " threads)", "run", "submit only ms", "until get() ms", "share");
-        try (ExecutorService pool = Executors.newFixedThreadPool(cores)) {
+        try (ThreadPoolExecutor pool = (ThreadPoolExecutor) Executors.newFixedThreadPool(cores)) {
+            pool.prestartAllCoreThreads(); // so that submit only queues: thread start-up is not what this times
             for (int run = 1; run <= ctx.repeats(); run++) {
                 SubmitTiming t = submitThenGet(pool, tasks, rounds);
                 submit.row(run, t.submitOnlySeconds() * 1e3, t.untilGetSeconds() * 1e3, t.share());
