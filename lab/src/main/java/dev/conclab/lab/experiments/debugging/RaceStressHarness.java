@@ -1,11 +1,16 @@
 package dev.conclab.lab.experiments.debugging;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.conclab.lab.engine.ClaimSpec;
 import dev.conclab.lab.engine.Experiment;
 import dev.conclab.lab.engine.Param;
 import dev.conclab.lab.engine.RunContext;
 import dev.conclab.lab.engine.Table;
 import dev.conclab.lab.engine.Verdict;
+import dev.conclab.lab.probe.ProbeOutcome;
+import dev.conclab.lab.probe.PythonProbes;
+
+import java.time.Duration;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +40,9 @@ public final class RaceStressHarness implements Experiment {
                     + " updates in at least one of its runs, where a single run may find none (needs 2 cores).");
     static final ClaimSpec ATOMIC_NEVER_LOSES = new ClaimSpec("atomic-never-loses",
             "The same harness on AtomicLong.incrementAndGet finds no lost update in any run.");
+
+    static final ClaimSpec PY_LOCK_NEVER_LOSES = new ClaimSpec("py-lock-never-loses",
+            "In CPython, the same harness on counter += 1 under a threading.Lock finds no lost update in any run.");
 
     private static final int THREADS = 2;
     private static final int SHORT_RUN = 100;
@@ -104,12 +112,14 @@ public final class RaceStressHarness implements Experiment {
         return List.of(
                 new Param.IntParam("runs", "stress runs per variant", 5, 10_000, 200, 40),
                 new Param.IntParam("increments", "increments per thread in each run", 1_000, 10_000_000, 2_000_000,
-                        500_000));
+                        500_000),
+                new Param.IntParam("py-increments", "CPython increments per thread in each run", 100, 10_000_000,
+                        100_000, 20_000));
     }
 
     @Override
     public List<ClaimSpec> claims() {
-        return List.of(STRESS_FINDS_RACE, ATOMIC_NEVER_LOSES);
+        return List.of(STRESS_FINDS_RACE, ATOMIC_NEVER_LOSES, PY_LOCK_NEVER_LOSES);
     }
 
     @Override
@@ -140,7 +150,45 @@ public final class RaceStressHarness implements Experiment {
         ctx.claim(ATOMIC_NEVER_LOSES, Verdict.check(fixed.runsWithLoss() == 0, String.format(
                 "lost updates in %d of %d runs of %d × %d increments", fixed.runsWithLoss(), fixed.runs(), THREADS,
                 increments)));
+        ctx.progress(0.8, "CPython: counter += 1 under stress");
+        runProbe(ctx, Math.min(runs, 20));
         ctx.progress(1, "done");
+    }
+
+    /**
+     * CPython's {@code box.n += 1} under the same kind of harness, at the default switch interval and at 1 µs, and
+     * under a lock. Only the lock has a claim: whether the unlocked loop loses updates depends on where the
+     * interpreter's version lets a thread switch happen, which the table reports as measured.
+     */
+    private static void runProbe(RunContext ctx, int runs) throws Exception {
+        ProbeOutcome outcome = PythonProbes.of(ctx).run("race_stress.py", List.of(), Duration.ofSeconds(120),
+                "--runs", Integer.toString(runs), "--threads", Integer.toString(THREADS),
+                "--increments", Integer.toString(ctx.intParam("py-increments")));
+        switch (outcome) {
+            case ProbeOutcome.Unavailable missing -> missing.skip(ctx, PY_LOCK_NEVER_LOSES);
+            case ProbeOutcome.Ran ran -> {
+                JsonNode json = ran.json();
+                int increments = json.path("increments").asInt();
+                Table.Builder table = Table.builder(String.format("CPython %s stress harness: %d threads, counter"
+                                + " += 1, lost updates per run", ran.interpreter().version(), THREADS),
+                        "variant", "increments per thread", "runs", "runs with lost updates", "most lost in one run");
+                for (String variant : List.of("plain", "tiny_interval", "locked")) {
+                    JsonNode v = json.path(variant);
+                    String label = switch (variant) {
+                        case "plain" -> "box.n += 1, switch interval " + json.path("switch_interval").asDouble()
+                                + " s (broken)";
+                        case "tiny_interval" -> "box.n += 1, switch interval 1 µs (broken)";
+                        default -> "box.n += 1 under threading.Lock (correct)";
+                    };
+                    table.row(label, increments, runs, v.path("runs_with_loss").asInt(), v.path("most_lost").asLong());
+                }
+                ctx.table(table.build());
+                JsonNode locked = json.path("locked");
+                ctx.claim(PY_LOCK_NEVER_LOSES, Verdict.check(locked.path("runs_with_loss").asInt() == 0,
+                        String.format("lost updates in %d of %d runs under the lock",
+                                locked.path("runs_with_loss").asInt(), runs)));
+            }
+        }
     }
 
     /** Runs the harness {@code runs} times on a fresh counter each, counting the runs that lost updates. */
