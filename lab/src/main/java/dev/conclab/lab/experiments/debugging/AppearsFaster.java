@@ -54,7 +54,7 @@ public final class AppearsFaster implements Experiment {
                     + " allows.");
     static final ClaimSpec FRESH_CACHE_HONEST = new ClaimSpec("fresh-cache-honest",
             "With a fresh cache for every run, threads are no faster than the core count allows (at most cores ×"
-                    + " 1.2).");
+                    + " 1.5).");
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -158,7 +158,7 @@ public final class AppearsFaster implements Experiment {
             ctx.claim(WARM_CACHE_LIES, Verdict.check(naiveSpeedup > cores, String.format(
                     "threads looked %.1f× faster on %d cores (needs > %d×)", naiveSpeedup, cores, cores)));
             ctx.claim(FRESH_CACHE_HONEST, Verdict.atMost("threads vs sequential, fresh cache", freshSpeedup,
-                    cores * 1.2));
+                    cores * 1.5)); // margin: a neighbour slowing the sequential run alone inflates the ratio
         }
         ctx.progress(1, "done");
     }
