@@ -75,6 +75,10 @@ import dev.conclab.lab.experiments.threading.GilHandoff;
 import dev.conclab.lab.experiments.threading.LocksAndConditions;
 import dev.conclab.lab.experiments.threading.ProducerConsumer;
 import dev.conclab.lab.experiments.threading.RaceConditions;
+import dev.conclab.lab.experiments.debugging.AppearsFaster;
+import dev.conclab.lab.experiments.debugging.NaiveTimingBenchmark;
+import dev.conclab.lab.experiments.debugging.RaceStressHarness;
+import dev.conclab.lab.experiments.debugging.ThreadOveruse;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -168,7 +172,11 @@ public final class Experiments {
             new FanInOutExperiment(),
             new FaultTolerantPipeline(),
             new EtlExecutionModels(),
-            new EtlCrashResume());
+            new EtlCrashResume(),
+            new ThreadOveruse(),
+            new AppearsFaster(),
+            new RaceStressHarness(),
+            new NaiveTimingBenchmark());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
