@@ -1,6 +1,7 @@
 package dev.conclab.lab.experiments;
 
 import dev.conclab.lab.engine.Experiment;
+import dev.conclab.lab.experiments.debugging.LostExceptions;
 import dev.conclab.lab.experiments.asyncio.AsyncCancellation;
 import dev.conclab.lab.experiments.asyncio.AsyncExceptions;
 import dev.conclab.lab.experiments.asyncio.Backpressure;
@@ -168,7 +169,8 @@ public final class Experiments {
             new FanInOutExperiment(),
             new FaultTolerantPipeline(),
             new EtlExecutionModels(),
-            new EtlCrashResume());
+            new EtlCrashResume(),
+            new LostExceptions());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
