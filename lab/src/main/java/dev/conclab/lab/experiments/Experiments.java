@@ -2,6 +2,7 @@ package dev.conclab.lab.experiments;
 
 import dev.conclab.lab.engine.Experiment;
 import dev.conclab.lab.experiments.debugging.LostExceptions;
+import dev.conclab.lab.experiments.debugging.StuckLoop;
 import dev.conclab.lab.experiments.asyncio.AsyncCancellation;
 import dev.conclab.lab.experiments.asyncio.AsyncExceptions;
 import dev.conclab.lab.experiments.asyncio.Backpressure;
@@ -170,7 +171,8 @@ public final class Experiments {
             new FaultTolerantPipeline(),
             new EtlExecutionModels(),
             new EtlCrashResume(),
-            new LostExceptions());
+            new LostExceptions(),
+            new StuckLoop());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
