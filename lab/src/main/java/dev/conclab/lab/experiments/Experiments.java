@@ -1,6 +1,7 @@
 package dev.conclab.lab.experiments;
 
 import dev.conclab.lab.engine.Experiment;
+import dev.conclab.lab.experiments.debugging.AsyncLeak;
 import dev.conclab.lab.experiments.debugging.LostExceptions;
 import dev.conclab.lab.experiments.debugging.StuckLoop;
 import dev.conclab.lab.experiments.asyncio.AsyncCancellation;
@@ -172,7 +173,8 @@ public final class Experiments {
             new EtlExecutionModels(),
             new EtlCrashResume(),
             new LostExceptions(),
-            new StuckLoop());
+            new StuckLoop(),
+            new AsyncLeak());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

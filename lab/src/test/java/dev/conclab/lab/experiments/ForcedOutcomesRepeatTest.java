@@ -54,7 +54,8 @@ class ForcedOutcomesRepeatTest {
             new Forced("fault-tolerant-pipeline", Map.of("items", "200", "py-items", "50")),
             new Forced("etl-crash-resume", Map.of()),
             new Forced("lost-exceptions", Map.of()),
-            new Forced("stuck-loop", Map.of()));
+            new Forced("stuck-loop", Map.of()),
+            new Forced("async-leak", Map.of()));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
