@@ -3,6 +3,7 @@ package dev.conclab.lab.experiments;
 import dev.conclab.lab.engine.Experiment;
 import dev.conclab.lab.experiments.debugging.AsyncLeak;
 import dev.conclab.lab.experiments.debugging.LostExceptions;
+import dev.conclab.lab.experiments.debugging.Orphans;
 import dev.conclab.lab.experiments.debugging.StuckLoop;
 import dev.conclab.lab.experiments.asyncio.AsyncCancellation;
 import dev.conclab.lab.experiments.asyncio.AsyncExceptions;
@@ -174,7 +175,8 @@ public final class Experiments {
             new EtlCrashResume(),
             new LostExceptions(),
             new StuckLoop(),
-            new AsyncLeak());
+            new AsyncLeak(),
+            new Orphans());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
