@@ -2,6 +2,7 @@ package dev.conclab.lab.experiments;
 
 import dev.conclab.lab.engine.Experiment;
 import dev.conclab.lab.experiments.debugging.AsyncLeak;
+import dev.conclab.lab.experiments.debugging.AsyncProfile;
 import dev.conclab.lab.experiments.debugging.LostExceptions;
 import dev.conclab.lab.experiments.debugging.Orphans;
 import dev.conclab.lab.experiments.debugging.StuckLoop;
@@ -176,7 +177,8 @@ public final class Experiments {
             new LostExceptions(),
             new StuckLoop(),
             new AsyncLeak(),
-            new Orphans());
+            new Orphans(),
+            new AsyncProfile());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 
