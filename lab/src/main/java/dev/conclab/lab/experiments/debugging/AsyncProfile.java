@@ -48,7 +48,7 @@ public final class AsyncProfile implements Experiment {
 
     static final ClaimSpec JFR_HOT_METHOD = new ClaimSpec("jfr-hot-method",
             "JFR's execution samples of a virtual-thread program put the known hot method on top: it is the top frame"
-                    + " of at least 60% of the samples taken in the program's own code.");
+                    + " of at least 60% of the samples taken in the requests' code.");
     static final ClaimSpec JFR_VIRTUAL_STACKS = new ClaimSpec("jfr-virtual-stacks",
             "JFR samples the virtual threads themselves, and each sampled stack of the hot method reaches down to the"
                     + " request handler that called it; JFR also records one jdk.VirtualThreadStart event per"
@@ -134,10 +134,10 @@ public final class AsyncProfile implements Experiment {
                             continue;
                         }
                         List<RecordedFrame> frames = e.getStackTrace().getFrames();
-                        boolean mine = frames.stream().anyMatch(f -> f.getMethod().getType().getName()
-                                .equals(AsyncProfile.class.getName()));
-                        if (!mine) {
-                            continue; // the JDK's own threads, the JFR recorder, the test harness
+                        boolean request = frames.stream().anyMatch(f -> isMine(f, "hotChecksum")
+                                || isMine(f, "coldFormat") || isMine(f, "handleRequest"));
+                        if (!request) {
+                            continue; // the JDK's own threads, the submitting thread, the JFR recorder
                         }
                         own++;
                         if (e.getThread("sampledThread") != null && e.getThread("sampledThread").isVirtual()) {
