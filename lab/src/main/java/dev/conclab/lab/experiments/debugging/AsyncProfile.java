@@ -9,11 +9,12 @@ import dev.conclab.lab.engine.Table;
 import dev.conclab.lab.engine.Verdict;
 import dev.conclab.lab.probe.ProbeOutcome;
 import dev.conclab.lab.probe.PythonProbes;
-import jdk.jfr.Recording;
+import dev.conclab.toolkit.process.JvmLauncher;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordingFile;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,14 +22,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Profiling a virtual-thread-heavy program with JDK Flight Recorder, recorded in-process and read back.
  *
- * <p>BASELINE: R requests, each on its own virtual thread, sleep 1 ms (waiting, no CPU) and then run a known hot
+ * <p>BASELINE: in a child JVM ({@link AsyncProfileChild}, so that JFR's threads end with it), R requests, each on
+ * its own virtual thread, sleep 1 ms (waiting, no CPU) and then run a known hot
  * method, {@code hotChecksum}, which does 20 times the work of {@code coldFormat}. A {@link Recording} with
  * {@code jdk.ExecutionSample} every 10 ms and {@code jdk.VirtualThreadStart} enabled runs around the load; the file
  * is read with {@link RecordingFile}. What the profile must show is forced by construction: the hot method owns most
@@ -39,7 +39,7 @@ import java.util.concurrent.Future;
  * <p>CPython (probe {@code async_profile.py}): cProfile on the same asyncio program ranks {@code hot_checksum}
  * first by own time, and counts the coroutine {@code handle_request} as called once per resumption.
  *
- * <p>Stateless: the recording is closed, its file deleted and the executor closed before {@code run} returns.
+ * <p>Stateless: the child JVM has exited and the recording file is deleted before {@code run} returns.
  *
  * <p>Run: {@code ./conclab run async-profile}. Expect hotChecksum on top with most samples, every sample on a virtual
  * thread, the handler below it in the stack.
@@ -102,24 +102,16 @@ public final class AsyncProfile implements Experiment {
 
     private static void jfr(RunContext ctx, int requests, Table.Builder table) throws Exception {
         Path file = Files.createTempFile("conclab-async-profile", ".jfr");
-        long sink = 0;
+        long sink;
         try {
-            try (Recording recording = new Recording()) {
-                recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(10));
-                recording.enable("jdk.VirtualThreadStart");
-                recording.start();
-                try (ExecutorService exec = Executors.newVirtualThreadPerTaskExecutor()) {
-                    List<Future<Long>> all = new ArrayList<>();
-                    for (int i = 0; i < requests; i++) {
-                        all.add(exec.submit(AsyncProfile::handleRequest));
-                    }
-                    for (Future<Long> f : all) {
-                        sink += f.get();
-                    }
-                }
-                recording.stop();
-                recording.dump(file);
+            // A child JVM: JFR's recorder threads live as long as the JVM that recorded, so the lab's must not.
+            Process child = ctx.children().track(JvmLauncher.ofCurrentJvm().start(AsyncProfileChild.class,
+                    String.valueOf(requests), file.toString()));
+            String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (!child.waitFor(60, TimeUnit.SECONDS) || child.exitValue() != 0) {
+                throw new IllegalStateException("the profiled child JVM failed: " + out);
             }
+            sink = Long.parseLong(out);
             Map<String, Integer> topFrames = new LinkedHashMap<>();
             int own = 0;
             int onVirtual = 0;
@@ -183,7 +175,7 @@ public final class AsyncProfile implements Experiment {
     }
 
     /** One request: waits (no CPU), then does hot and cold work. */
-    private static long handleRequest() throws InterruptedException {
+    static long handleRequest() throws InterruptedException {
         Thread.sleep(1); // waiting: a virtual thread unmounts, and nothing is sampled
         return hotChecksum(HOT) + coldFormat(COLD);
     }
