@@ -7,6 +7,8 @@ import dev.conclab.lab.engine.Param;
 import dev.conclab.lab.engine.RunContext;
 import dev.conclab.lab.engine.Table;
 import dev.conclab.lab.engine.Verdict;
+import dev.conclab.lab.experiments.support.Latches;
+import dev.conclab.lab.experiments.support.Thrown;
 import dev.conclab.lab.probe.ProbeOutcome;
 import dev.conclab.lab.probe.PythonProbes;
 
@@ -26,6 +28,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.conclab.lab.experiments.support.Thrown.name;
 
 /**
  * Exceptions lost in executors, and the patterns that surface them.
@@ -151,7 +155,7 @@ public final class LostExceptions implements Experiment {
             pool.prestartCoreThread();
             int before = created.get();
             pool.execute(throwing);
-            await(handled, "the uncaught-exception handler");
+            Latches.await(handled, GIVE_UP_SECONDS, "the uncaught-exception handler");
             // The dying worker adds its replacement before its exception reaches the handler.
             afterExecute = handlerCalls.get();
             replacedByExecute = created.get() - before;
@@ -167,7 +171,7 @@ public final class LostExceptions implements Experiment {
         }
         // After termination every worker has ended, so a handler call for the submitted task would have happened.
         int afterSubmit = handlerCalls.get() - afterExecute;
-        Throwable fromGet = thrownBy(dropped::get);
+        Throwable fromGet = Thrown.by(dropped::get);
         table.row("JVM", "pool.execute(task)", "uncaught-exception handler: " + afterExecute + "×",
                 "the worker died; new threads the pool started to replace it: " + replacedByExecute);
         table.row("JVM", "Broken: pool.submit(task), Future dropped", "handler: " + afterSubmit + "×",
@@ -267,8 +271,8 @@ public final class LostExceptions implements Experiment {
             }
         });
         CompletableFuture<Integer> swallowed = failed.handle((v, ex) -> -1); // Broken: no log, no rethrow
-        Throwable end = thrownBy(() -> skipped.get(GIVE_UP_SECONDS, TimeUnit.SECONDS));
-        Throwable afterObserve = thrownBy(() -> observed.get(GIVE_UP_SECONDS, TimeUnit.SECONDS));
+        Throwable end = Thrown.by(() -> skipped.get(GIVE_UP_SECONDS, TimeUnit.SECONDS));
+        Throwable afterObserve = Thrown.by(() -> observed.get(GIVE_UP_SECONDS, TimeUnit.SECONDS));
         Integer swallowedValue = swallowed.get(GIVE_UP_SECONDS, TimeUnit.SECONDS);
         List<String> saw;
         synchronized (whenCompleteSaw) {
@@ -342,27 +346,4 @@ public final class LostExceptions implements Experiment {
 
     // ---- helpers ------------------------------------------------------------------------------------------------
 
-    @FunctionalInterface
-    private interface Waiting {
-        Object call() throws Exception;
-    }
-
-    private static Throwable thrownBy(Waiting waiting) {
-        try {
-            waiting.call();
-            return null;
-        } catch (Exception e) {
-            return e;
-        }
-    }
-
-    private static String name(Throwable t) {
-        return t == null ? "nothing" : t.getClass().getSimpleName();
-    }
-
-    private static void await(CountDownLatch latch, String what) throws InterruptedException {
-        if (!latch.await(GIVE_UP_SECONDS, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("gave up waiting for " + what);
-        }
-    }
 }
