@@ -33,7 +33,7 @@ class DoctorLiveTest {
     }
 
     private long sick(String... args) throws IOException {
-        Process p = JvmLauncher.ofCurrentJvm().withOptions("-Xss256k").start(SickJvm.class, args);
+        Process p = JvmLauncher.ofCurrentJvm().withOptions("-Xss256k", "--enable-native-access=ALL-UNNAMED").start(SickJvm.class, args);
         children.add(p);
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         for (String line; (line = out.readLine()) != null; ) {
@@ -85,6 +85,28 @@ class DoctorLiveTest {
         Diagnosis d = doctor.diagnose(sick("children"));
         assertThat(d.findings(Finding.ChildProcesses.class)).singleElement()
                 .satisfies(f -> assertThat(f.pids()).hasSize(1));
+    }
+
+    @Test
+    void findsVirtualThreadsPinnedInANativeCall() throws Exception {
+        Diagnosis d = doctor.diagnose(sick("pinned", "2"));
+        assertThat(d.findings(Finding.PinnedVirtualThread.class)).hasSize(2).allSatisfy(f -> {
+            assertThat(f.virtualThread()).matches("\"pinned-in-qsort-[01]\" #\\d+");
+            assertThat(f.carrier()).startsWith("ForkJoinPool-");
+            assertThat(f.blocksAt()).contains("SickJvm.awaitQuietly");
+            assertThat(f.frames()).anySatisfy(frame -> assertThat(frame).contains("SickJvm.compareAndPark"));
+            assertThat(f.pinnedBy()).contains("UpcallStub");
+            assertThat(f.nativeCallSite()).contains("SickJvm.lambda$pinned$");
+            assertThat(f.summary()).contains("runs no other virtual thread");
+        });
+        assertThat(d.findings(Finding.PinnedVirtualThread.class).stream().map(Finding.PinnedVirtualThread::carrier))
+                .doesNotHaveDuplicates();
+    }
+
+    @Test
+    void parkedVirtualThreadsAreNotPinned() throws Exception {
+        Diagnosis d = doctor.diagnose(sick("virtual-parked", "2000"));
+        assertThat(d.findings()).isEmpty();
     }
 
     @Test
