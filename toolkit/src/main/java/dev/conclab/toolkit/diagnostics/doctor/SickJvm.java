@@ -231,7 +231,11 @@ public final class SickJvm {
     /** The comparator {@code qsort} calls: counts itself in, then parks forever (never returns to native code). */
     private static int compareAndPark(MemorySegment a, MemorySegment b) {
         inComparator.countDown();
-        awaitQuietly(new CountDownLatch(1));
+        try {
+            new CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         return Integer.compare(a.get(ValueLayout.JAVA_INT, 0), b.get(ValueLayout.JAVA_INT, 0));
     }
 

@@ -93,8 +93,7 @@ class DoctorLiveTest {
         assertThat(d.findings(Finding.PinnedVirtualThread.class)).hasSize(2).allSatisfy(f -> {
             assertThat(f.virtualThread()).matches("\"pinned-in-qsort-[01]\" #\\d+");
             assertThat(f.carrier()).startsWith("ForkJoinPool-");
-            assertThat(f.blocksAt()).contains("SickJvm.awaitQuietly");
-            assertThat(f.frames()).anySatisfy(frame -> assertThat(frame).contains("SickJvm.compareAndPark"));
+            assertThat(f.blocksAt()).contains("SickJvm.compareAndPark");
             assertThat(f.pinnedBy()).contains("UpcallStub");
             assertThat(f.nativeCallSite()).contains("SickJvm.lambda$pinned$");
             assertThat(f.summary()).contains("runs no other virtual thread");
