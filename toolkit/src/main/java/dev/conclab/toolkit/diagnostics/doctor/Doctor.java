@@ -28,8 +28,16 @@ import java.util.regex.Pattern;
  * Instances are immutable and thread-safe; {@link #diagnose} blocks its caller for about
  * {@code (samples - 1) × interval} plus the time of each {@code jcmd} run (a few hundred milliseconds: it starts a
  * small JVM). It responds to interruption between dumps by throwing {@link InterruptedException}; a
- * {@code jcmd} already running is waited for (at most 20 s) and then destroyed. Each dump brings the target to a safepoint (a pause of its Java threads, usually
- * well under a millisecond for hundreds of threads).
+ * {@code jcmd} already running is waited for (at most 20 s) and then destroyed. Each dump brings the target to a
+ * safepoint (a pause of its Java threads, usually well under a millisecond for hundreds of threads).
+ *
+ * <h2>Why pinning is read from the text dump</h2>
+ * The least invasive source that shows it: the text dump the doctor takes anyway prints, under each carrier, the
+ * virtual thread mounted on it with its whole stack, native and foreign-call frames included, so a virtual thread
+ * parked while mounted ({@code VirtualThread.parkOnCarrierThread}) is visible with the frame that pins it. The
+ * JSON dump names the carrier too but leaves the native frames out of the stack, and JFR's
+ * {@code jdk.VirtualThreadPinned} events would mean starting a recording in the target and waiting for a pin to
+ * end (a pin that never ends emits no event).
  *
  * @param samples          dumps per diagnosis, at least 1 (stalls need 2)
  * @param interval         time between dumps
@@ -39,9 +47,11 @@ import java.util.regex.Pattern;
  */
 public record Doctor(int samples, Duration interval, int contentionLimit, int threadLimit, int cores) {
     private static final Duration JCMD_TIMEOUT = Duration.ofSeconds(20);
-    /** A virtual thread's id and name in JDK 25's JSON dump ({@code "tid": "22", "time": ..., "virtual": true, "name": ...}). */
+    /** A virtual thread's id and name in JDK 25's JSON dump: {@code "tid": "22", "time": ..., "virtual": true,
+     * "name": ...}. */
     private static final Pattern JSON_VIRTUAL_THREAD = Pattern.compile(
-            "\"tid\": \"(\\d+)\",\\s*\"time\": \"[^\"]*\",\\s*\"virtual\": true,\\s*\"name\": \"((?:[^\"\\\\]|\\\\.)*)\"");
+            "\"tid\": \"(\\d+)\",\\s*\"time\": \"[^\"]*\",\\s*\"virtual\": true,\\s*"
+                    + "\"name\": \"((?:[^\"\\\\]|\\\\.)*)\"");
 
     public Doctor {
         if (samples < 1 || samples > 100) {

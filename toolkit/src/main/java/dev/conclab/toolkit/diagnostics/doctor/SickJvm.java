@@ -33,6 +33,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * main), {@code pinned N} (N virtual threads, at most 8, each parked inside an FFM upcall called from native
  * {@code qsort}, so pinned to its carrier; needs {@code --enable-native-access=ALL-UNNAMED} to run without a
  * warning) and {@code virtual-parked N} (N virtual threads parked on a latch, unmounted: healthy).
+ *
+ * <p>Only {@link #main} is meant to be used, once per process: it never returns (the condition is held until the
+ * process is destroyed), and a bad mode or count ends it with an exception before {@value #READY} is printed.
  */
 public final class SickJvm {
     /** The line a child prints once its condition holds. */

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * <p>Only "real" threads are kept: JVM-internal threads without a Java stack state line (GC, compiler) are
  * skipped, as is the trailing "Found one Java-level deadlock" section (the analysis finds cycles itself, from the
  * per-thread lock lines). A carrier's "Mounted virtual thread #N" section becomes a {@link MountedVirtualThread}
- * (the text dump lists no unmounted virtual thread). Lines it does not understand are ignored, so a newer JDK adding lines does not break it.
+ * (the text dump lists no unmounted virtual thread). Lines it does not understand are ignored, so a newer JDK
+ * adding lines does not break it.
  *
  * <p>Stateless and thread-safe.
  */

@@ -33,7 +33,8 @@ class DoctorLiveTest {
     }
 
     private long sick(String... args) throws IOException {
-        Process p = JvmLauncher.ofCurrentJvm().withOptions("-Xss256k", "--enable-native-access=ALL-UNNAMED").start(SickJvm.class, args);
+        Process p = JvmLauncher.ofCurrentJvm().withOptions("-Xss256k", "--enable-native-access=ALL-UNNAMED")
+                .start(SickJvm.class, args);
         children.add(p);
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         for (String line; (line = out.readLine()) != null; ) {
