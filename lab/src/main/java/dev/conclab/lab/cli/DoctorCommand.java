@@ -6,29 +6,21 @@ import dev.conclab.toolkit.diagnostics.doctor.Diagnosis;
 import dev.conclab.toolkit.diagnostics.doctor.Doctor;
 import dev.conclab.toolkit.diagnostics.doctor.DoctorException;
 import dev.conclab.toolkit.diagnostics.doctor.Finding;
-import dev.conclab.toolkit.diagnostics.doctor.SickJvm;
-import dev.conclab.toolkit.process.JvmLauncher;
+import dev.conclab.toolkit.diagnostics.doctor.SickJvmProcess;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * {@code conclab doctor PID}: diagnoses a running JVM of the same user from its thread dumps (deadlocks, stalls,
@@ -159,14 +151,10 @@ final class DoctorCommand implements Callable<Integer> {
                 new Case("virtual-parked", "2000", null));
         int failed = 0;
         for (Case c : cases) {
-            Process p = null;
             String verdict;
-            try {
-                p = JvmLauncher.ofCurrentJvm().withOptions("-Xss256k", "--enable-native-access=ALL-UNNAMED")
-                        .start(SickJvm.class, c.arg().isEmpty() ? new String[] {c.mode()}
-                                : new String[] {c.mode(), c.arg()});
-                awaitReady(p, READY_TIMEOUT);
-                Diagnosis d = doctor.diagnose(p.pid());
+            String[] args = c.arg().isEmpty() ? new String[] {c.mode()} : new String[] {c.mode(), c.arg()};
+            try (SickJvmProcess sick = SickJvmProcess.start(READY_TIMEOUT, args)) {
+                Diagnosis d = doctor.diagnose(sick.pid());
                 boolean ok = c.expected() == null ? d.healthy() : !d.findings(c.expected()).isEmpty();
                 verdict = (ok ? "PASS " : "FAIL ") + c.mode() + ": " + (d.healthy() ? "no findings"
                         : evidence(d, c.expected()).summary());
@@ -174,10 +162,6 @@ final class DoctorCommand implements Callable<Integer> {
             } catch (IOException | DoctorException e) {
                 verdict = "FAIL " + c.mode() + ": " + e.getMessage();
                 failed++;
-            } finally {
-                if (p != null) {
-                    stop(p);
-                }
             }
             out.println(verdict);
             out.flush();
@@ -190,52 +174,5 @@ final class DoctorCommand implements Callable<Integer> {
     private static Finding evidence(Diagnosis d, Class<? extends Finding> expected) {
         List<? extends Finding> wanted = expected == null ? List.of() : d.findings(expected);
         return wanted.isEmpty() ? d.findings().getFirst() : wanted.getFirst();
-    }
-
-    private static void stop(Process p) throws InterruptedException {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-        p.waitFor(10, TimeUnit.SECONDS);
-    }
-
-    /**
-     * Waits at most {@code timeout} for the child's {@link SickJvm#READY} line. A child that exits first, or is not
-     * ready in time, is killed and named in the exception's one-line message.
-     */
-    static void awaitReady(Process p, Duration timeout) throws IOException, InterruptedException {
-        CompletableFuture<Boolean> ready = new CompletableFuture<>();
-        // Read on a virtual thread so that the wait can be bounded; killing the child ends the read (EOF).
-        Thread reader = Thread.ofVirtual().name("doctor-self-test-reader").start(() -> {
-            try {
-                BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                        StandardCharsets.UTF_8));
-                for (String line; (line = r.readLine()) != null; ) {
-                    if (line.equals(SickJvm.READY)) {
-                        ready.complete(true);
-                        return;
-                    }
-                }
-                ready.complete(false);
-            } catch (IOException e) {
-                ready.complete(false);
-            }
-        });
-        boolean ok = false;
-        try {
-            ok = ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (!ok) {
-                throw new IOException("the sick JVM (pid " + p.pid() + ") exited before it was ready");
-            }
-        } catch (TimeoutException e) {
-            throw new IOException("the sick JVM (pid " + p.pid() + ") was not ready within " + timeout.toMillis()
-                    + " ms; killed");
-        } catch (ExecutionException e) {
-            throw new IOException("reading the sick JVM's output failed: " + e.getCause().getMessage());
-        } finally {
-            if (!ok) {
-                stop(p);
-            }
-            reader.join(Duration.ofSeconds(5));
-        }
     }
 }

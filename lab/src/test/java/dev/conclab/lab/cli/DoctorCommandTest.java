@@ -3,13 +3,11 @@ package dev.conclab.lab.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conclab.lab.cli.CliRun.Outcome;
-import dev.conclab.toolkit.diagnostics.doctor.SickJvm;
-import dev.conclab.toolkit.process.JvmLauncher;
+import dev.conclab.toolkit.diagnostics.doctor.SickJvmProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,34 +16,27 @@ import java.util.concurrent.TimeUnit;
 
 import static dev.conclab.lab.cli.CliRun.conclab;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** {@code conclab doctor} on bad input and on live JVMs this test starts; every child is stopped after each test. */
 @Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class DoctorCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final List<Process> children = new ArrayList<>();
+    private final List<SickJvmProcess> sickJvms = new ArrayList<>();
+    private Process sleep;
 
     @AfterEach
     void stopChildren() throws InterruptedException {
-        for (Process p : children) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            p.waitFor(10, TimeUnit.SECONDS);
+        sickJvms.forEach(SickJvmProcess::close);
+        if (sleep != null) {
+            sleep.destroyForcibly();
+            sleep.waitFor(10, TimeUnit.SECONDS);
         }
     }
 
-    private Process sick(String mode) throws Exception {
-        Process p = JvmLauncher.ofCurrentJvm().withOptions("-Xss256k").start(SickJvm.class, mode);
-        children.add(p);
-        DoctorCommand.awaitReady(p, Duration.ofSeconds(30));
-        return p;
-    }
-
-    private Process sleep() throws IOException {
-        Process p = new ProcessBuilder("sleep", "60").start();
-        children.add(p);
+    private SickJvmProcess sick(String mode) throws Exception {
+        SickJvmProcess p = SickJvmProcess.start(Duration.ofSeconds(30), mode);
+        sickJvms.add(p);
         return p;
     }
 
@@ -65,7 +56,7 @@ class DoctorCommandTest {
 
     @Test
     void aLiveProcessThatIsNotAJvmIsOneLineAndStatusTwo() throws Exception {
-        Process sleep = sleep();
+        sleep = new ProcessBuilder("sleep", "60").start();
         Outcome o = conclab("doctor", Long.toString(sleep.pid()));
         assertThat(o.status()).isEqualTo(2);
         assertThat(o.err().strip()).isEqualTo("conclab: process " + sleep.pid()
@@ -75,7 +66,7 @@ class DoctorCommandTest {
 
     @Test
     void jsonNamesTheDeadlockWithItsEvidence() throws Exception {
-        Process p = sick("deadlock-locks");
+        SickJvmProcess p = sick("deadlock-locks");
         Outcome o = conclab("doctor", Long.toString(p.pid()), "--json", "--samples", "2", "--interval", "100");
         assertThat(o.status()).as(o.err()).isZero();
         JsonNode root = JSON.readTree(o.out());
@@ -91,28 +82,18 @@ class DoctorCommandTest {
 
     @Test
     void watchEndsWhenTheTargetExits() throws Exception {
-        Process p = sick("healthy");
+        SickJvmProcess p = sick("healthy");
         CompletableFuture<Outcome> watching = CompletableFuture.supplyAsync(
                 () -> conclab("doctor", Long.toString(p.pid()), "--watch", "--samples", "1", "--interval", "50"),
                 runnable -> Thread.ofVirtual().start(runnable));
         // Let one round of jcmd finish before the target goes: the watch must have seen it alive once.
         awaitAJcmdRunByThisJvm();
-        p.destroyForcibly();
-        p.waitFor(10, TimeUnit.SECONDS);
+        p.close();
         Outcome o = watching.get(30, TimeUnit.SECONDS);
         assertThat(o.status()).as(o.err()).isZero();
         assertThat(o.out()).contains("pid " + p.pid() + ": ");
         assertThat(o.out().strip().lines().toList().getLast())
                 .matches("pid " + p.pid() + " exited after [1-9]\\d* round\\(s\\); watch ended");
-    }
-
-    @Test
-    void aSickJvmThatNeverGetsReadyIsKilledWithAClearLine() throws Exception {
-        Process never = sleep();
-        assertThatThrownBy(() -> DoctorCommand.awaitReady(never, Duration.ofMillis(300)))
-                .isInstanceOf(IOException.class)
-                .hasMessage("the sick JVM (pid " + never.pid() + ") was not ready within 300 ms; killed");
-        assertThat(never.waitFor(5, TimeUnit.SECONDS)).isTrue();
     }
 
     /** Waits until a jcmd child of this JVM has started and ended: one sampling round is then done. */
