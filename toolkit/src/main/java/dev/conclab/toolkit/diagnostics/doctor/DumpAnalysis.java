@@ -27,6 +27,9 @@ import java.util.regex.Pattern;
  *   <li>{@link #stalls}: a thread RUNNABLE with the same top frames in every sample (at least two). A thread whose
  *       top frame is native ({@code accept}, {@code epollWait}, a socket read) is waiting in the OS, which is
  *       normal for I/O threads, and is not reported.</li>
+ *   <li>{@link #pinned}: a virtual thread blocked while mounted on its carrier (see {@link MountedVirtualThread}),
+ *       the same one on the same carrier in every sample. Parked virtual threads that unmounted (the normal case)
+ *       are not in the dump at all, so they are never reported.</li>
  *   <li>{@link #overuse}: more platform threads than {@code limit}; grouped by state and by pool (the name with its
  *       trailing number removed).</li>
  * </ul>
@@ -124,6 +127,24 @@ public final class DumpAnalysis {
                     && o.state() == Thread.State.RUNNABLE && o.topFrames(STALL_FRAMES).equals(top)));
             if (same) {
                 found.add(new Finding.Stall(t.name(), top, dumps.size(), span));
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Virtual threads blocked while mounted in every dump (the same id on the same carrier), named by their ids;
+     * {@link Doctor} adds their names.
+     */
+    public static List<Finding.PinnedVirtualThread> pinned(List<ThreadDump> dumps) {
+        requireDumps(dumps);
+        List<Finding.PinnedVirtualThread> found = new ArrayList<>();
+        for (MountedVirtualThread v : dumps.getLast().mounted()) {
+            boolean always = v.blockedOnCarrier() && dumps.stream().allMatch(d -> d.mounted().stream()
+                    .anyMatch(o -> o.id().equals(v.id()) && o.carrier().equals(v.carrier()) && o.blockedOnCarrier()));
+            if (always) {
+                found.add(new Finding.PinnedVirtualThread(v.id(), v.carrier(), v.blocksAt(), v.pinnedBy().orElse(""),
+                        v.nativeCallSite().orElse(""), v.frames()));
             }
         }
         return found;

@@ -96,18 +96,37 @@ public sealed interface Finding {
         }
     }
 
-    /** A virtual thread pinned to its carrier (blocked in a native frame or a foreign call while mounted). */
-    record PinnedVirtualThread(String virtualThread, String carrier, List<String> frames) implements Finding {
+    /**
+     * A virtual thread blocked while mounted on its carrier, in every sample: it cannot unmount because a native
+     * or foreign frame (or a class initializer) is on its stack, so its carrier is blocked with it and cannot run
+     * any other virtual thread. The scheduler does not replace a carrier lost this way, so as many such threads as
+     * carriers stop every virtual thread of the JVM. (Since JDK 24, JEP 491, {@code synchronized} and
+     * {@code Object.wait} no longer pin.)
+     *
+     * @param virtualThread  the virtual thread: its name with its id ({@code "pinned-0" #22}), or the id alone
+     * @param carrier        the carrier thread it holds
+     * @param blocksAt       where it blocks: the first frame of the reader's code, e.g. a latch await
+     * @param pinnedBy       the frame that keeps it mounted (an upcall or downcall stub, a JNI frame), or ""
+     * @param nativeCallSite where the reader's code called into native code, or "" if not visible
+     * @param frames         its whole stack, innermost first
+     */
+    record PinnedVirtualThread(String virtualThread, String carrier, String blocksAt, String pinnedBy,
+                               String nativeCallSite, List<String> frames) implements Finding {
         public PinnedVirtualThread {
             Objects.requireNonNull(virtualThread, "virtualThread");
             Objects.requireNonNull(carrier, "carrier");
+            Objects.requireNonNull(blocksAt, "blocksAt");
+            Objects.requireNonNull(pinnedBy, "pinnedBy");
+            Objects.requireNonNull(nativeCallSite, "nativeCallSite");
             frames = List.copyOf(frames);
         }
 
         @Override
         public String summary() {
-            return "PINNED: virtual thread " + virtualThread + " holds carrier \"" + carrier + "\" at "
-                    + (frames.isEmpty() ? "?" : frames.getFirst());
+            return "PINNED: virtual thread " + virtualThread + " blocks at " + blocksAt + " while mounted on carrier \""
+                    + carrier + "\"" + (pinnedBy.isEmpty() ? "" : ", pinned by " + pinnedBy)
+                    + (nativeCallSite.isEmpty() ? "" : " (native call from " + nativeCallSite + ")")
+                    + "; until it unblocks, that carrier runs no other virtual thread";
         }
     }
 

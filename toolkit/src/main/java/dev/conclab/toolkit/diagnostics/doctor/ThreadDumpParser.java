@@ -16,7 +16,9 @@ import java.util.regex.Pattern;
  *
  * <p>Only "real" threads are kept: JVM-internal threads without a Java stack state line (GC, compiler) are
  * skipped, as is the trailing "Found one Java-level deadlock" section (the analysis finds cycles itself, from the
- * per-thread lock lines). Lines it does not understand are ignored, so a newer JDK adding lines does not break it.
+ * per-thread lock lines). A carrier's "Mounted virtual thread #N" section becomes a {@link MountedVirtualThread}
+ * (the text dump lists no unmounted virtual thread). Lines it does not understand are ignored, so a newer JDK
+ * adding lines does not break it.
  *
  * <p>Stateless and thread-safe.
  */
@@ -27,6 +29,7 @@ public final class ThreadDumpParser {
     private static final Pattern LOCK_LINE =
             Pattern.compile("^\\s+- (waiting to lock|parking to wait for|waiting on|locked|waiting to re-lock in wait\\(\\)) +<(0x[0-9a-f]+)> \\(a (.+)\\)$");
     private static final Pattern OWNABLE = Pattern.compile("^\\s+- <(0x[0-9a-f]+)> \\(a (.+)\\)$");
+    private static final Pattern MOUNTED = Pattern.compile("^\\s+Mounted virtual thread (#\\d+)\\s*$");
 
     private ThreadDumpParser() {
     }
@@ -41,6 +44,7 @@ public final class ThreadDumpParser {
         Objects.requireNonNull(text, "text");
         Objects.requireNonNull(takenAt, "takenAt");
         List<ThreadSample> threads = new ArrayList<>();
+        List<MountedVirtualThread> mounted = new ArrayList<>();
         Builder current = null;
         boolean inOwnable = false;
         for (String line : text.split("\\R")) {
@@ -50,11 +54,16 @@ public final class ThreadDumpParser {
             }
             Matcher m;
             if (line.startsWith("\"") && (m = HEADER.matcher(line)).matches()) {
-                addIfThread(threads, current);
+                addIfThread(threads, mounted, current);
                 current = new Builder(m.group(1), line.contains(" daemon "));
                 inOwnable = false;
             } else if (current == null) {
                 continue;
+            } else if ((m = MOUNTED.matcher(line)).matches()) {
+                // The carrier's own frames end here; the mounted virtual thread's stack follows.
+                current.mountedId = m.group(1);
+            } else if (current.mountedId != null && (m = FRAME.matcher(line)).matches()) {
+                current.mountedFrames.add(m.group(1));
             } else if ((m = STATE.matcher(line)).matches()) {
                 current.state = Thread.State.valueOf(m.group(1));
             } else if ((m = FRAME.matcher(line)).matches()) {
@@ -79,16 +88,23 @@ public final class ThreadDumpParser {
                 current.held.add(new LockId(m.group(1), m.group(2)));
             }
         }
-        addIfThread(threads, current);
-        if (threads.isEmpty()) {
+        addIfThread(threads, mounted, current);
+        if (threads.isEmpty() && mounted.isEmpty()) {
             throw new IllegalArgumentException("not a thread dump: no thread with a java.lang.Thread.State line");
         }
-        return new ThreadDump(takenAt, threads);
+        return new ThreadDump(takenAt, threads, mounted);
     }
 
-    private static void addIfThread(List<ThreadSample> threads, Builder b) {
-        if (b != null && b.state != null) {
+    private static void addIfThread(List<ThreadSample> threads, List<MountedVirtualThread> mounted, Builder b) {
+        if (b == null) {
+            return;
+        }
+        // A carrier that carries a virtual thread has no state line of its own in JDK 25's dump.
+        if (b.state != null) {
             threads.add(b.build());
+        }
+        if (b.mountedId != null) {
+            mounted.add(new MountedVirtualThread(b.mountedId, b.name, b.mountedFrames));
         }
     }
 
@@ -101,6 +117,8 @@ public final class ThreadDumpParser {
         LockId waitingFor;
         int waitingIndex;
         boolean acquiring;
+        String mountedId;
+        final List<String> mountedFrames = new ArrayList<>();
 
         Builder(String name, boolean daemon) {
             this.name = name;

@@ -1,14 +1,10 @@
 package dev.conclab.toolkit.diagnostics.doctor;
 
-import dev.conclab.toolkit.process.JvmLauncher;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,28 +16,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The doctor against live JVMs made sick on purpose ({@link SickJvm}); every child is stopped after each test. */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class DoctorLiveTest {
-    private final List<Process> children = new ArrayList<>();
+    private final List<SickJvmProcess> children = new ArrayList<>();
     private final Doctor doctor = new Doctor(2, Duration.ofMillis(200), 4, 512, 2);
 
     @AfterEach
-    void stopChildren() throws InterruptedException {
-        for (Process p : children) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            p.waitFor(10, TimeUnit.SECONDS);
-        }
+    void stopChildren() {
+        children.forEach(SickJvmProcess::close);
     }
 
-    private long sick(String... args) throws IOException {
-        Process p = JvmLauncher.ofCurrentJvm().withOptions("-Xss256k").start(SickJvm.class, args);
+    private long sick(String... args) throws IOException, InterruptedException {
+        SickJvmProcess p = SickJvmProcess.start(Duration.ofSeconds(30), args);
         children.add(p);
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        for (String line; (line = out.readLine()) != null; ) {
-            if (line.equals(SickJvm.READY)) {
-                return p.pid();
-            }
-        }
-        throw new IllegalStateException("sick JVM exited before it was ready: " + String.join(" ", args));
+        return p.pid();
     }
 
     @Test
@@ -88,10 +74,44 @@ class DoctorLiveTest {
     }
 
     @Test
+    void findsVirtualThreadsPinnedInANativeCall() throws Exception {
+        Diagnosis d = doctor.diagnose(sick("pinned", "2"));
+        assertThat(d.findings(Finding.PinnedVirtualThread.class)).hasSize(2).allSatisfy(f -> {
+            assertThat(f.virtualThread()).matches("\"pinned-in-qsort-[01]\" #\\d+");
+            assertThat(f.carrier()).startsWith("ForkJoinPool-");
+            assertThat(f.blocksAt()).contains("SickJvm.compareAndPark");
+            assertThat(f.pinnedBy()).contains("UpcallStub");
+            assertThat(f.nativeCallSite()).contains("SickJvm.lambda$pinned$");
+            assertThat(f.summary()).contains("runs no other virtual thread");
+        });
+        assertThat(d.findings(Finding.PinnedVirtualThread.class).stream().map(Finding.PinnedVirtualThread::carrier))
+                .doesNotHaveDuplicates();
+    }
+
+    @Test
+    void parkedVirtualThreadsAreNotPinned() throws Exception {
+        Diagnosis d = doctor.diagnose(sick("virtual-parked", "2000"));
+        assertThat(d.findings()).isEmpty();
+    }
+
+    @Test
     void raisesNoAlarmOnAHealthyJvm() throws Exception {
         Diagnosis d = doctor.diagnose(sick("healthy"));
         assertThat(d.findings()).isEmpty();
         assertThat(d.threads()).isBetween(5, 100);
+    }
+
+    @Test
+    void aSickJvmThatNeverGetsReadyIsKilledWithAClearLine() throws Exception {
+        Process never = new ProcessBuilder("sleep", "60").start();
+        try {
+            assertThatThrownBy(() -> SickJvmProcess.awaitReady(never, Duration.ofMillis(300)))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("the sick JVM (pid " + never.pid() + ") was not ready within 300 ms; killed");
+            assertThat(never.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            never.destroyForcibly();
+        }
     }
 
     @Test

@@ -18,7 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ThreadDumpParserTest {
 
     private static ThreadDump fixture() throws IOException {
-        try (InputStream in = ThreadDumpParserTest.class.getResourceAsStream("/doctor/deadlock-thread-print.txt")) {
+        return fixture("/doctor/deadlock-thread-print.txt");
+    }
+
+    private static ThreadDump fixture(String name) throws IOException {
+        try (InputStream in = ThreadDumpParserTest.class.getResourceAsStream(name)) {
             return ThreadDumpParser.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), Instant.EPOCH);
         }
     }
@@ -55,6 +59,38 @@ class ThreadDumpParserTest {
         assertEquals(List.of(), DumpAnalysis.hotSpots(dumps, 2));
         assertEquals(List.of(), DumpAnalysis.overuse(dumps, 2, 256));
         assertEquals(List.of(), DumpAnalysis.stalls(dumps));
+    }
+
+    /** Two virtual threads parked in an FFM upcall from {@code qsort} (a JDK 25 dump), five unstarted ones. */
+    @Test
+    void findsVirtualThreadsPinnedUnderANativeFrame() throws IOException {
+        ThreadDump dump = fixture("/doctor/pinned-thread-print.txt");
+        assertEquals(List.of("#22", "#24"), dump.mounted().stream().map(MountedVirtualThread::id).toList());
+        List<Finding.PinnedVirtualThread> pinned = DumpAnalysis.pinned(List.of(dump, dump));
+        assertEquals(List.of("ForkJoinPool-1-worker-1", "ForkJoinPool-1-worker-2"),
+                pinned.stream().map(Finding.PinnedVirtualThread::carrier).toList());
+        Finding.PinnedVirtualThread first = pinned.getFirst();
+        assertEquals("Pin.compare(Pin.java:11)", first.blocksAt());
+        assertTrue(first.pinnedBy().startsWith("jdk.internal.foreign.abi.UpcallStub"), first.pinnedBy());
+        assertEquals("Pin.lambda$main$0(Pin.java:26)", first.nativeCallSite());
+        // The carriers, which print no state line while carrying, are no stall or other alarm.
+        assertEquals(List.of(), DumpAnalysis.stalls(List.of(dump, dump)));
+    }
+
+    @Test
+    void aMountedVirtualThreadThatRunsIsNotPinned() {
+        MountedVirtualThread running = new MountedVirtualThread("#7", "ForkJoinPool-1-worker-1",
+                List.of("App.crunch(App.java:10)", "java.lang.VirtualThread.run(VirtualThread.java:460)"));
+        MountedVirtualThread parked = new MountedVirtualThread("#8", "ForkJoinPool-1-worker-2",
+                List.of("jdk.internal.misc.Unsafe.park(Native Method)",
+                        "java.lang.VirtualThread.parkOnCarrierThread(VirtualThread.java:817)",
+                        "App.lambda$main$0(App.java:5)"));
+        ThreadDump dump = new ThreadDump(Instant.EPOCH, List.of(), List.of(running, parked));
+        assertEquals(List.of("#8"), DumpAnalysis.pinned(List.of(dump)).stream()
+                .map(Finding.PinnedVirtualThread::virtualThread).toList());
+        // Pinned in one sample only (it moved on by the next): a brief pin is normal, not reported.
+        ThreadDump later = new ThreadDump(Instant.EPOCH, List.of(), List.of(running));
+        assertEquals(List.of(), DumpAnalysis.pinned(List.of(dump, later)));
     }
 
     @Test
