@@ -1,0 +1,152 @@
+"""Three CPython measurements that make threads look faster than they are, each beside the honest one.
+
+Parts (``--part``, repeatable; all three by default):
+  submit  Broken: timing only the loop of ``executor.submit``. The tasks wait on a threading.Event that is set
+          only after that loop's clock has stopped, so the submit timing cannot contain any of the work.
+          Correct: stop the clock after every ``future.result()``. ``--repeat`` runs; the largest share is kept.
+  cpu     ``--threads`` threads on pure-Python CPU work vs the same work on one thread: wall time
+          (time.perf_counter), the process's CPU time (time.process_time, all threads) and what each thread
+          reports for itself (time.thread_time). Under the GIL the threads take turns, so the process's CPU time
+          is no more than its wall time, while each thread alone reports only its own share of it.
+  cache   Broken: the sequential version runs first on a fresh functools.lru_cache, then the threaded version
+          runs on the same, now warm, cache. Correct: cache_clear() before every run, variants timed in turns.
+
+Prints one JSON object on stdout with one key per part run:
+  submit: {"runs", "tasks", "worst_share", "submit_ms": [...], "until_result_ms": [...]}
+  cpu:    {"threads", "sequential": {"wall_s", "cpu_s"}, "threaded": {"wall_s", "cpu_s", "thread_mean_s"}}
+          (each the run with the smallest wall time of ``--repeat``)
+  cache:  {"keys", "workers", "naive": {"sequential_s", "threaded_s", "threaded_misses"},
+           "fresh": {"sequential_s", "threaded_s", "threaded_misses"}}
+"""
+
+import argparse
+import functools
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from probelib import best_of_each, burn, emit, positive_int, split
+
+
+def submit_part(tasks, work, workers, repeat):
+    rounds = max(1, work // tasks)
+    submit_ms, until_ms = [], []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda _: None, range(workers * 4)))  # start the workers: submit should only queue
+        for _ in range(repeat):
+            go = threading.Event()
+
+            def task():
+                go.wait()
+                return burn(rounds)
+
+            start = time.perf_counter()
+            futures = [pool.submit(task) for _ in range(tasks)]
+            submitted = time.perf_counter()
+            go.set()  # only now may any task start its work
+            for f in futures:
+                f.result()
+            done = time.perf_counter()
+            submit_ms.append((submitted - start) * 1e3)
+            until_ms.append((done - start) * 1e3)
+    shares = [s / u for s, u in zip(submit_ms, until_ms)]
+    return {"runs": repeat, "tasks": tasks, "worst_share": max(shares), "submit_ms": submit_ms,
+            "until_result_ms": until_ms}
+
+
+def timed(threads, work):
+    """Runs `work` burn iterations on `threads` threads; returns wall, process CPU and mean per-thread CPU time."""
+    own = []
+
+    def worker(n):
+        start = time.thread_time()
+        burn(n)
+        own.append(time.thread_time() - start)  # list.append is atomic under the GIL
+
+    workers = [threading.Thread(target=worker, args=(n,)) for n in split(work, threads)]
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    return {"wall_s": wall, "cpu_s": cpu, "thread_mean_s": sum(own) / len(own)}
+
+
+def cpu_part(threads, work, repeat):
+    best = {"sequential": None, "threaded": None}
+    for _ in range(repeat):
+        for name, n in (("sequential", 1), ("threaded", threads)):  # in turns
+            r = timed(n, work)
+            if best[name] is None or r["wall_s"] < best[name]["wall_s"]:
+                best[name] = r
+    del best["sequential"]["thread_mean_s"]  # one thread: the same as cpu_s
+    return {"threads": threads, **best}
+
+
+def cache_part(keys, work, workers, repeat):
+    rounds = max(1, work // keys)
+    misses = [0]
+
+    @functools.lru_cache(maxsize=None)
+    def compute(key):
+        misses[0] += 1  # a miss runs here; a racy count is fine for a report
+        return burn(rounds + key)
+
+    def sequential():
+        for k in range(keys):
+            compute(k)
+
+    def threaded():
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(compute, range(keys)))
+
+    def misses_of(fn):
+        before = misses[0]
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start, misses[0] - before
+
+    compute.cache_clear()
+    naive_seq, _ = misses_of(sequential)
+    naive_thr, naive_misses = misses_of(threaded)  # broken: the cache is warm from the sequential run
+
+    def fresh(fn):
+        def run():
+            compute.cache_clear()
+            fn()
+        return run
+
+    best = best_of_each(repeat, sequential=fresh(sequential), threaded=fresh(threaded))
+    compute.cache_clear()
+    _, fresh_misses = misses_of(threaded)
+    return {"keys": keys, "workers": workers,
+            "naive": {"sequential_s": naive_seq, "threaded_s": naive_thr, "threaded_misses": naive_misses},
+            "fresh": {"sequential_s": best["sequential"], "threaded_s": best["threaded"],
+                      "threaded_misses": fresh_misses}}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", action="append", choices=["submit", "cpu", "cache"])
+    parser.add_argument("--tasks", type=positive_int, default=100, help="tasks submitted; keys cached")
+    parser.add_argument("--threads", type=positive_int, default=4, help="threads in the cpu part")
+    parser.add_argument("--workers", type=positive_int, default=2, help="pool size (submit and cache parts)")
+    parser.add_argument("--work", type=positive_int, default=1_000_000, help="burn iterations per part")
+    parser.add_argument("--repeat", type=positive_int, default=3)
+    args = parser.parse_args(argv)
+    parts = args.part or ["submit", "cpu", "cache"]
+    result = {}
+    if "submit" in parts:
+        result["submit"] = submit_part(args.tasks, args.work, args.workers, args.repeat)
+    if "cpu" in parts:
+        result["cpu"] = cpu_part(args.threads, args.work, args.repeat)
+    if "cache" in parts:
+        result["cache"] = cache_part(args.tasks, args.work, args.workers, args.repeat)
+    emit(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
