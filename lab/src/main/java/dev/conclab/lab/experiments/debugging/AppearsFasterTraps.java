@@ -85,7 +85,8 @@ public final class AppearsFasterTraps implements Experiment {
     @Override
     public String description() {
         return "Times only the submit loop, and times threads on a cache the sequential run warmed, in Java and in"
-                + " CPython, each beside the correct measurement (until every result; a fresh cache, in turns).";
+                + " CPython, each beside the correct measurement (until every result; a fresh cache per run, with the"
+                + " CPU time of the work).";
     }
 
     @Override
