@@ -20,6 +20,7 @@ import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
 import dev.conclab.lab.experiments.debugging.AppearsFaster;
+import dev.conclab.lab.experiments.debugging.AppearsFasterTraps;
 import dev.conclab.lab.experiments.debugging.AsyncLeak;
 import dev.conclab.lab.experiments.debugging.AsyncProfile;
 import dev.conclab.lab.experiments.debugging.LostExceptions;
@@ -186,7 +187,8 @@ public final class Experiments {
             new StuckLoop(),
             new AsyncLeak(),
             new Orphans(),
-            new AsyncProfile());
+            new AsyncProfile(),
+            new AppearsFasterTraps());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

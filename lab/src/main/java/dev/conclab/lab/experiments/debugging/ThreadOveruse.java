@@ -1,5 +1,6 @@
 package dev.conclab.lab.experiments.debugging;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.conclab.lab.engine.ClaimSpec;
 import dev.conclab.lab.engine.Experiment;
 import dev.conclab.lab.engine.Measure;
@@ -9,10 +10,13 @@ import dev.conclab.lab.engine.RunContext;
 import dev.conclab.lab.engine.Table;
 import dev.conclab.lab.engine.Verdict;
 import dev.conclab.lab.experiments.support.CpuWork;
+import dev.conclab.lab.probe.ProbeOutcome;
+import dev.conclab.lab.probe.PythonProbes;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -36,6 +40,12 @@ import java.util.concurrent.atomic.LongAdder;
  *       only a little of it.</li>
  * </ul>
  *
+ * The CPython probe {@code thread_overuse.py} does the same with {@code threading.Thread} against a
+ * {@code ThreadPoolExecutor} sized to the cores on pure-Python work, counting the process's context switches with
+ * {@code resource.getrusage} and reading {@code sys.getswitchinterval()}, {@code threading.stack_size()} and the
+ * growth of {@code VmSize}/{@code VmRSS} while the threads are parked. Under the GIL the extra threads cannot even
+ * run at once; every waiting thread wakes at each switch interval to ask for the GIL.
+ *
  * <p>Run: {@code ./conclab run thread-overuse}. Linux only for the switch and memory counters (skipped elsewhere).
  */
 public final class ThreadOveruse implements Experiment {
@@ -47,6 +57,14 @@ public final class ThreadOveruse implements Experiment {
                     + " core.");
     static final ClaimSpec STACK_RESERVED = new ClaimSpec("stack-reserved",
             "Each parked platform thread reserves at least 512 KiB of virtual memory for its stack.");
+    static final ClaimSpec PY_NO_THROUGHPUT_GAIN = new ClaimSpec("py-no-throughput-gain",
+            "In CPython, one thread per chunk finishes the same pure-Python work at most 1.25× faster than a"
+                    + " ThreadPoolExecutor with one worker per core.");
+    static final ClaimSpec PY_MORE_SWITCHES = new ClaimSpec("py-more-switches",
+            "In CPython, one thread per chunk makes at least 3× the context switches of a ThreadPoolExecutor with"
+                    + " one worker per core on the same work.");
+    static final ClaimSpec PY_STACK_RESERVED = new ClaimSpec("py-stack-reserved",
+            "Each parked CPython thread reserves at least 512 KiB of virtual memory.");
 
     private static final Path THREAD_STATUS = Path.of("/proc/thread-self/status");
     private static final Path PROCESS_STATUS = Path.of("/proc/self/status");
@@ -72,12 +90,17 @@ public final class ThreadOveruse implements Experiment {
         return List.of(
                 new Param.IntParam("threads", "platform threads in the overused variant", 100, 5_000, 1_000, 1_000),
                 new Param.IntParam("cpu-ms", "total CPU work, in ms of one thread on this machine", 50, 60_000,
-                        1_000, 300));
+                        1_000, 300),
+                new Param.IntParam("py-threads", "CPython threads (and chunks) in the overused variant", 10, 5_000,
+                        1_000, 200),
+                new Param.IntParam("py-work", "CPython burn iterations in all, in thousands", 50, 100_000, 6_000,
+                        1_500));
     }
 
     @Override
     public List<ClaimSpec> claims() {
-        return List.of(NO_THROUGHPUT_GAIN, MORE_SWITCHES, STACK_RESERVED);
+        return List.of(NO_THROUGHPUT_GAIN, MORE_SWITCHES, STACK_RESERVED, PY_NO_THROUGHPUT_GAIN, PY_MORE_SWITCHES,
+                PY_STACK_RESERVED);
     }
 
     @Override
@@ -127,7 +150,62 @@ public final class ThreadOveruse implements Experiment {
         } else {
             ctx.claim(STACK_RESERVED, Verdict.skipped("no /proc/self/status (not Linux)"));
         }
+        ctx.progress(0.85, "CPython: threads vs a sized ThreadPoolExecutor");
+        runProbe(ctx, cores);
         ctx.progress(1, "done");
+    }
+
+    private static void runProbe(RunContext ctx, int cores) throws Exception {
+        int threads = ctx.intParam("py-threads");
+        ProbeOutcome outcome = PythonProbes.of(ctx).run("thread_overuse.py", List.of(), Duration.ofSeconds(120),
+                "--chunks", Integer.toString(threads), "--workers", Integer.toString(cores),
+                "--work", Integer.toString(ctx.intParam("py-work") * 1000),
+                "--repeat", Integer.toString(ctx.repeats()));
+        switch (outcome) {
+            case ProbeOutcome.Unavailable missing ->
+                    missing.skip(ctx, PY_NO_THROUGHPUT_GAIN, PY_MORE_SWITCHES, PY_STACK_RESERVED);
+            case ProbeOutcome.Ran ran -> {
+                JsonNode json = ran.json();
+                JsonNode many = json.path("many");
+                JsonNode pool = json.path("pool");
+                ctx.table(Table.builder(String.format("CPython %s: the same pure-Python work (%d chunks) on %d"
+                                        + " threads and on a pool of %d (best of %d, in turns)",
+                                ran.interpreter().version(), threads, threads, cores, ctx.repeats()),
+                                "variant", "best ms", "voluntary switches", "involuntary switches",
+                                "chunks per second")
+                        .row(threads + " threading.Thread (overused)", many.path("best_s").asDouble() * 1e3,
+                                many.path("voluntary").asLong(), many.path("involuntary").asLong(),
+                                threads / many.path("best_s").asDouble())
+                        .row("ThreadPoolExecutor(max_workers=" + cores + ") (baseline)",
+                                pool.path("best_s").asDouble() * 1e3, pool.path("voluntary").asLong(),
+                                pool.path("involuntary").asLong(), threads / pool.path("best_s").asDouble())
+                        .build());
+                JsonNode parked = json.path("parked");
+                Table.Builder facts = Table.builder("CPython " + ran.interpreter().version() + ": thread facts",
+                                "fact", "value")
+                        .row("sys.getswitchinterval() s", json.path("switch_interval").asDouble())
+                        .row("threading.stack_size() (0 = platform default)", json.path("stack_size").asLong())
+                        .row("ThreadPoolExecutor() default max_workers", json.path("default_pool_workers").asInt());
+                if (!parked.isNull()) {
+                    facts.row("VmSize growth per parked thread KiB", parked.path("vmsize_kib").asDouble() / threads)
+                            .row("VmRSS growth per parked thread KiB", parked.path("vmrss_kib").asDouble() / threads);
+                }
+                ctx.table(facts.build());
+                ctx.claim(PY_NO_THROUGHPUT_GAIN, Verdict.atMost(threads + " threads vs a pool of " + cores
+                                + ", throughput", pool.path("best_s").asDouble() / many.path("best_s").asDouble(),
+                        1.25));
+                ctx.claim(PY_MORE_SWITCHES, Verdict.atLeast(String.format("%d vs %d context switches",
+                                many.path("switches").asLong(), pool.path("switches").asLong()),
+                        many.path("switches").asDouble() / Math.max(1, pool.path("switches").asLong()), 3));
+                if (parked.isNull()) {
+                    ctx.claim(PY_STACK_RESERVED, Verdict.skipped("no /proc/self/status (not Linux)"));
+                } else {
+                    double perThread = parked.path("vmsize_kib").asDouble() / threads;
+                    ctx.claim(PY_STACK_RESERVED, Verdict.check(perThread >= 512, String.format(
+                            "VmSize grew %.0f KiB per parked CPython thread (needs ≥ 512 KiB)", perThread)));
+                }
+            }
+        }
     }
 
     /**
