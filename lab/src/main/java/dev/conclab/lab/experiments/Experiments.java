@@ -22,6 +22,7 @@ import dev.conclab.lab.experiments.basics.StartCost;
 import dev.conclab.lab.experiments.debugging.AppearsFaster;
 import dev.conclab.lab.experiments.debugging.AsyncLeak;
 import dev.conclab.lab.experiments.debugging.AsyncProfile;
+import dev.conclab.lab.experiments.debugging.DoctorDeadlock;
 import dev.conclab.lab.experiments.debugging.LostExceptions;
 import dev.conclab.lab.experiments.debugging.NaiveTimingBenchmark;
 import dev.conclab.lab.experiments.debugging.Orphans;
@@ -186,7 +187,8 @@ public final class Experiments {
             new StuckLoop(),
             new AsyncLeak(),
             new Orphans(),
-            new AsyncProfile());
+            new AsyncProfile(),
+            new DoctorDeadlock());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

@@ -55,7 +55,8 @@ class ForcedOutcomesRepeatTest {
             new Forced("etl-crash-resume", Map.of()),
             new Forced("lost-exceptions", Map.of()),
             new Forced("stuck-loop", Map.of()),
-            new Forced("async-leak", Map.of()));
+            new Forced("async-leak", Map.of()),
+            new Forced("doctor-deadlock", Map.of()));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
