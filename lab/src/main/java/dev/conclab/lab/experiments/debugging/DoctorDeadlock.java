@@ -25,6 +25,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -39,12 +42,15 @@ import java.util.concurrent.TimeoutException;
  *       opposite orders. A latch lets them ask for their second lock only once both hold their first, so the cycle
  *       forms on every run; the child prints its ready line once both locks have a queued thread. The same with
  *       {@code synchronized} ({@code SickJvm deadlock-monitors}). The lab then runs the toolkit's {@link Doctor}
- *       (two {@code jcmd PID Thread.print -l} dumps 100 ms apart, a cycle reported only when it is in both) and
- *       times it from the ready line to the finding.</li>
+ *       with one {@code jcmd PID Thread.print -l} dump (a cycle of untimed waits in one dump, taken at a safepoint,
+ *       is already permanent; nearly all of the time is the start of the {@code jcmd} JVM) and times it from the
+ *       ready line to the finding.</li>
  *   <li><b>Fixed — one global order</b> ({@code ordered}): the same workers both take A before B; the second queues
  *       for A holding nothing. <b>Fixed — tryLock</b> ({@code trylock}): the opposite orders, but the second lock is
  *       asked for with {@code tryLock(20 ms)}, and a worker that times out releases its first lock and backs off.
- *       Both finish; the doctor then examines the child the same way and must report nothing.</li>
+ *       Both finish; the doctor, with its default three dumps 250 ms apart (so that its stall check runs too), then
+ *       examines the child and must report nothing, like the healthy baseline. These three are examined at the
+ *       same time, untimed.</li>
  * </ol>
  * CPython (probe {@code deadlock_py.py}), the same forced deadlock with two {@code threading.Lock}s and a
  * {@code Barrier} (daemon threads, so the probe still exits): found by {@code faulthandler.dump_traceback_later} and
@@ -57,8 +63,8 @@ import java.util.concurrent.TimeoutException;
  * <p>Every child JVM is tracked by {@code ctx.children()} and destroyed once examined (and exits by itself if the lab
  * dies: {@code ParentWatch}); the probe's threads are daemon threads of a process that exits.
  *
- * <p>Run: {@code ./conclab run doctor-deadlock}. Expect each deadlock found in well under a second (a JVM start for
- * each {@code jcmd} plus the 100 ms between dumps), the cycle with both threads, both locks and the worker's line,
+ * <p>Run: {@code ./conclab run doctor-deadlock}. Expect each deadlock found in well under a second (mostly the start
+ * of the {@code jcmd} JVM), the cycle with both threads, both locks and the worker's line,
  * no finding in the fixed and healthy children, and in CPython both threads at their {@code acquire()} line.
  */
 public final class DoctorDeadlock implements Experiment {
@@ -66,8 +72,8 @@ public final class DoctorDeadlock implements Experiment {
     static final ClaimSpec DOCTOR_FINDS = new ClaimSpec("doctor-finds-deadlock",
             "Broken: two workers in a child JVM that take two locks in opposite orders, each asking for its second"
                     + " lock once both hold their first, deadlock on every run, and conclab's doctor, attaching from"
-                    + " outside, reports the deadlock within 2 s of the child's ready line, with ReentrantLocks and with"
-                    + " synchronized alike.");
+                    + " outside, reports the deadlock from one thread dump within 2 s of the child's ready line, with"
+                    + " ReentrantLocks and with synchronized alike.");
     static final ClaimSpec CYCLE_SHOWN = new ClaimSpec("cycle-shown",
             "The doctor's report shows the whole cycle: for each of the two threads the lock it waits for, the"
                     + " stack line in the worker's code where it waits, and the other thread as that lock's holder.");
@@ -76,7 +82,7 @@ public final class DoctorDeadlock implements Experiment {
                     + " tryLock and a timeout and backing off, finish, and the doctor finds no deadlock in that JVM.");
     static final ClaimSpec NO_FALSE_ALARM = new ClaimSpec("no-false-alarm",
             "A healthy JVM, and the fixed children once their workers finished, get no finding at all from the"
-                    + " doctor: no false alarm.");
+                    + " doctor with its default three samples: no false alarm.");
     static final ClaimSpec PY_FAULTHANDLER = new ClaimSpec("py-faulthandler",
             "In CPython, faulthandler.dump_traceback_later(timeout, exit=False) writes every thread's stack once the"
                     + " timeout passes, and faulthandler.register(signal.SIGUSR1) does so on demand; in both dumps each"
@@ -95,8 +101,10 @@ public final class DoctorDeadlock implements Experiment {
 
     /** The bound on detection, from the child's ready line to the doctor's finding. */
     static final Duration FIND_WITHIN = Duration.ofSeconds(2);
-    /** Two dumps 100 ms apart: a cycle in both cannot be a snapshot of locks about to be released. */
-    private static final Doctor DOCTOR = Doctor.defaults().sampling(2, Duration.ofMillis(100));
+    /** One dump, for the timed detection: the workers' waits are untimed, so a cycle in one dump is permanent. */
+    private static final Doctor FINDER = Doctor.defaults().sampling(1, Duration.ZERO);
+    /** The doctor's defaults (three dumps 250 ms apart, every analysis) for the JVMs that must raise no alarm. */
+    private static final Doctor CHECKER = Doctor.defaults();
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
     /** The workers' names, in DoctorDeadlockChild and in SickJvm alike. */
     private static final Set<String> WORKERS = Set.of("transfer-a-to-b", "transfer-b-to-a");
@@ -181,25 +189,32 @@ public final class DoctorDeadlock implements Experiment {
     @Override
     public void run(RunContext ctx) throws Exception {
         int rounds = ctx.intParam("rounds");
-        Table.Builder table = Table.builder("conclab doctor on child JVMs (2 thread dumps 100 ms apart)", "child",
-                "the child says", "doctor's findings", "ready line → finding (ms)", "doctor's round (ms)");
+        Table.Builder table = Table.builder("conclab doctor on child JVMs", "child", "the child says", "doctor's"
+                + " dumps", "doctor's findings", "ready line → finding (ms)", "doctor's round (ms)");
         List<Examined> broken = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
             for (Kind kind : List.of(Kind.LOCKS, Kind.MONITORS)) {
                 ctx.checkCancelled();
                 ctx.progress(0.05 + 0.4 * broken.size() / (2.0 * rounds), kind.label + ", round " + (r + 1));
-                broken.add(examine(ctx, start(ctx, kind)));
+                broken.add(examine(start(ctx, kind), FINDER));
             }
         }
         ctx.progress(0.5, "fixed and healthy children");
-        // Started together so their start-ups overlap; no claim times these.
-        List<Started> others = new ArrayList<>();
-        for (Kind kind : List.of(Kind.ORDERED, Kind.TRYLOCK, Kind.HEALTHY)) {
-            others.add(start(ctx, kind));
+        // Started and examined together, so their start-ups and dumps overlap; no claim times these.
+        List<Future<Examined>> pending = new ArrayList<>();
+        try (ExecutorService examiners = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Kind kind : List.of(Kind.ORDERED, Kind.TRYLOCK, Kind.HEALTHY)) {
+                Started s = start(ctx, kind);
+                pending.add(examiners.submit(() -> examine(s, CHECKER)));
+            }
         }
         List<Examined> calm = new ArrayList<>();
-        for (Started s : others) {
-            calm.add(examine(ctx, s));
+        for (Future<Examined> f : pending) {
+            try {
+                calm.add(f.get());
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception cause ? cause : e;
+            }
         }
         for (Examined e : broken) {
             table.row(row(e));
@@ -248,8 +263,8 @@ public final class DoctorDeadlock implements Experiment {
         return new Started(kind, p, ready);
     }
 
-    /** Waits for the child's ready line, runs the doctor on it, then destroys it. */
-    private static Examined examine(RunContext ctx, Started s) throws Exception {
+    /** Waits for the child's ready line, runs {@code doctor} on it, then destroys it. */
+    private static Examined examine(Started s, Doctor doctor) throws Exception {
         try {
             Ready ready;
             try {
@@ -257,7 +272,7 @@ public final class DoctorDeadlock implements Experiment {
             } catch (ExecutionException | TimeoutException e) {
                 throw new IllegalStateException("child JVM " + s.kind().mode + " did not get ready: " + e);
             }
-            Diagnosis d = DOCTOR.diagnose(s.process().pid());
+            Diagnosis d = doctor.diagnose(s.process().pid());
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - ready.atNanos());
             return new Examined(s.kind(), ready.lines(), d, ms);
         } finally {
@@ -271,7 +286,7 @@ public final class DoctorDeadlock implements Experiment {
                 .map(f -> f.getClass().getSimpleName() + (f instanceof Finding.Deadlock d ? " of "
                         + d.cycle().size() + " threads" : "")).toList());
         // Only the deadlocked children are examined as soon as they are ready; the others wait their turn.
-        return new Object[]{e.kind().label, e.childReport(), findings,
+        return new Object[]{e.kind().label, e.childReport(), e.diagnosis().samples(), findings,
                 e.kind().deadlocks() ? e.readyToFindingMillis() : "—", e.diagnosis().elapsed().toMillis()};
     }
 
@@ -292,10 +307,13 @@ public final class DoctorDeadlock implements Experiment {
         long found = broken.stream().filter(e -> e.deadlocks().size() == 1).count();
         long slowest = broken.stream().mapToLong(Examined::readyToFindingMillis).max().orElse(Long.MAX_VALUE);
         long fastest = broken.stream().mapToLong(Examined::readyToFindingMillis).min().orElse(Long.MAX_VALUE);
+        // Nearly all of the time is the start of jcmd's JVM: on a machine busy with other processes it measures the
+        // neighbours, so a failure there is skipped, not judged.
+        ctx.requireCores(DOCTOR_FINDS, 1);
         ctx.claim(DOCTOR_FINDS, Verdict.check(found == broken.size() && slowest <= FIND_WITHIN.toMillis(),
                 String.format("the doctor reported one deadlock in %d of %d deadlocked children (ReentrantLock and"
-                                + " synchronized), %d–%d ms after the ready line (needs all, every one ≤ %d ms)", found,
-                        broken.size(), fastest, slowest, FIND_WITHIN.toMillis())));
+                                + " synchronized), %d–%d ms after the ready line (needs all, every one ≤ %d ms)",
+                        found, broken.size(), fastest, slowest, FIND_WITHIN.toMillis())));
 
         long whole = broken.stream().filter(DoctorDeadlock::wholeCycle).count();
         String example = broken.stream().filter(e -> !e.deadlocks().isEmpty()).findFirst()
@@ -314,9 +332,10 @@ public final class DoctorDeadlock implements Experiment {
 
         long quiet = calm.stream().filter(e -> e.diagnosis().healthy()).count();
         ctx.claim(NO_FALSE_ALARM, Verdict.check(quiet == calm.size() && !calm.isEmpty(), String.format(
-                "%d of %d calm JVMs (healthy, fixed after finishing) got no finding (needs all)%s", quiet, calm.size(),
-                calm.stream().filter(e -> !e.diagnosis().healthy()).map(e -> "; " + e.kind().label + ": "
-                        + e.diagnosis().findings().getFirst().summary()).findFirst().orElse(""))));
+                "%d of %d calm JVMs (healthy, fixed after finishing) got no finding from %d dumps each (needs all)%s",
+                quiet, calm.size(), CHECKER.samples(), calm.stream().filter(e -> !e.diagnosis().healthy())
+                        .map(e -> "; " + e.kind().label + ": " + e.diagnosis().findings().getFirst().summary())
+                        .findFirst().orElse(""))));
     }
 
     /** Both workers, each waiting at a line of the worker's code for a lock the other holds, on two locks. */
@@ -429,7 +448,8 @@ public final class DoctorDeadlock implements Experiment {
 
         JsonNode spy = json.path("py_spy");
         t.row("py-spy dump", spy.path("available").asBoolean() ? "present at " + spy.path("path").asText()
-                + " (not run by this experiment)" : "SKIPPED: " + spy.path("reason").asText(), "—", "no: stacks only");
+                        + " (not run by this experiment)" : "SKIPPED: " + spy.path("reason").asText(), "—",
+                "no: stacks only");
         ctx.table(t.build());
     }
 
