@@ -141,7 +141,7 @@ public final class DoctorDeadlock implements Experiment {
                 PY_CURRENT_FRAMES, PY_OWNER_GRAPH, PY_ASYNCIO);
     }
 
-    /** A child JVM of one kind: its main class and arguments, and the thread names a deadlock in it involves. */
+    /** A child JVM of one kind: its main class and mode, and where a deadlocked worker in it waits. */
     enum Kind {
         LOCKS("Broken: ReentrantLocks in opposite orders", DoctorDeadlockChild.class, "opposite"),
         MONITORS("Broken: synchronized in opposite orders", SickJvm.class, "deadlock-monitors"),
@@ -163,9 +163,10 @@ public final class DoctorDeadlock implements Experiment {
             return this == LOCKS || this == MONITORS;
         }
 
-        /** The frame of the worker's code where a deadlocked worker waits. */
+        /** Text of the stack line where a deadlocked worker waits: in the worker's own source file. */
         String waitFrame() {
-            return this == MONITORS ? "SickJvm.lambda$deadlockMonitors$" : "DoctorDeadlockChild.transfer(";
+            return this == LOCKS ? DoctorDeadlockChild.class.getSimpleName() + ".transfer("
+                    : "(" + main.getSimpleName() + ".java:";
         }
     }
 
