@@ -5,23 +5,24 @@ The deadlock: two daemon threads, two threading.Lock objects A and B. Thread "tr
 lock with a plain, untimed acquire(). Neither can ever proceed. The threads are daemon threads, so the probe still
 exits (the interpreter abandons them at exit); nothing ever breaks the deadlock.
 
-Three ways to find it, each timed from the moment both threads have passed the barrier:
+The ways to find it, each timed from the moment both threads have passed the barrier (the asyncio case from its
+start):
   faulthandler     faulthandler.dump_traceback_later(timeout, exit=False, file=...) arms a C watchdog thread that
                    writes every thread's Python stack to the file after `timeout`. The probe parses the file: each
                    deadlocked thread's innermost frame must be the line of its second acquire().
   sigusr1          faulthandler.register(signal.SIGUSR1, file=...): the same dump on demand when the process gets
                    SIGUSR1 (what `kill -USR1 PID` does from outside); the probe signals itself.
   current_frames   sys._current_frames() (thread id -> innermost frame) joined with threading.enumerate() (id ->
-                   name), sampled twice `interval` apart: both threads at the same acquire line in both samples.
+                   name), sampled `interval` apart until both threads are at their acquire line in two samples in a row.
                    This says WHERE each thread waits; it cannot say WHO holds the lock it waits for: a Lock records
                    no owner (any thread may release it), and locked() is all it tells.
   owner_graph      the same deadlock with a small Lock wrapper that records its owner and what each thread waits
-                   for: following thread -> lock -> owner finds the cycle, the wait-for graph that Python lacks and
+                   for: following thread -> lock -> owner finds the cycle (reported once two samples agree), the wait-for graph that Python lacks and
                    the JVM builds in (ThreadMXBean.findDeadlockedThreads).
   asyncio          two tasks, each awaiting an asyncio.Lock the other holds (an asyncio.Event makes both hold
-                   theirs first). No thread is blocked: the loop runs on, and only asyncio.wait_for's timeout shows
+                   theirs first). No thread is blocked: the loop runs on, and only a timeout (asyncio.wait's here) shows
                    it; asyncio.all_tasks() and Task.get_stack() then show both tasks suspended at their acquire.
-  py_spy           `py-spy dump` only where the py-spy executable is on PATH; otherwise skipped, with the reason.
+  py_spy           whether the py-spy executable is on PATH (it is not run); if not, the reason, for a SKIPPED row.
 
 Prints one JSON object on stdout (probelib facts first).
 """
@@ -31,8 +32,8 @@ import asyncio
 import faulthandler
 import inspect
 import linecache
-import re
 import os
+import re
 import shutil
 import signal
 import sys
