@@ -23,6 +23,7 @@ import dev.conclab.lab.experiments.debugging.AppearsFaster;
 import dev.conclab.lab.experiments.debugging.AppearsFasterTraps;
 import dev.conclab.lab.experiments.debugging.AsyncLeak;
 import dev.conclab.lab.experiments.debugging.AsyncProfile;
+import dev.conclab.lab.experiments.debugging.DoctorDeadlock;
 import dev.conclab.lab.experiments.debugging.LostExceptions;
 import dev.conclab.lab.experiments.debugging.NaiveTimingBenchmark;
 import dev.conclab.lab.experiments.debugging.Orphans;
@@ -188,7 +189,8 @@ public final class Experiments {
             new AsyncLeak(),
             new Orphans(),
             new AsyncProfile(),
-            new AppearsFasterTraps());
+            new AppearsFasterTraps(),
+            new DoctorDeadlock());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

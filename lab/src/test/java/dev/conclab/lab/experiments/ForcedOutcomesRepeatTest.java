@@ -56,7 +56,8 @@ class ForcedOutcomesRepeatTest {
             new Forced("lost-exceptions", Map.of()),
             new Forced("stuck-loop", Map.of()),
             new Forced("async-leak", Map.of()),
-            new Forced("timing-traps", Map.of()));
+            new Forced("timing-traps", Map.of()),
+            new Forced("doctor-deadlock", Map.of()));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {
