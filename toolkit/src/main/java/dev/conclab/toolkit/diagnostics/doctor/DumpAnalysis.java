@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@link #deadlocks}: cycles in the wait-for graph (thread → lock it acquires → that lock's owner), built from
  *       the dump's "waiting to lock" / "parking to wait for" lines and the held monitors and ownable
- *       synchronizers; reported only when the same ring of threads is in every sample.</li>
+ *       synchronizers; reported only when the same ring of threads is in every sample. Threads in a timed wait
+ *       ({@code tryLock(timeout)}) are not edges: they give up by themselves.</li>
  *   <li>{@link #hotSpots}: a lock that {@code minWaiters} or more threads are trying to acquire in the last
  *       sample. Only locks a thread holds, or monitors threads are BLOCKED on, count: threads parked on a
  *       condition (idle pool workers, latch waiters) wait for a signal, not for a lock.</li>
@@ -64,7 +65,7 @@ public final class DumpAnalysis {
             ThreadSample t = start;
             while (t != null && onPath.add(t.name())) {
                 path.add(t);
-                t = t.waitingFor().map(owners::get).orElse(null);
+                t = waitsWithoutTimeout(t) ? t.waitingFor().map(owners::get).orElse(null) : null;
             }
             if (t == null) {
                 continue;
@@ -83,6 +84,14 @@ public final class DumpAnalysis {
             found.add(new Finding.Deadlock(edges));
         }
         return found;
+    }
+
+    /**
+     * Whether {@code t} waits with no timeout: a thread in a timed wait ({@code tryLock(timeout)}, {@code wait(ms)})
+     * gives up by itself, so a ring that contains one resolves and is not a deadlock.
+     */
+    private static boolean waitsWithoutTimeout(ThreadSample t) {
+        return t.state() == Thread.State.BLOCKED || t.state() == Thread.State.WAITING;
     }
 
     /** Locks that at least {@code minWaiters} threads try to acquire in the last dump. */

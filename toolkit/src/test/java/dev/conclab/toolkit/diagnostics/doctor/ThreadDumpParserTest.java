@@ -53,6 +53,22 @@ class ThreadDumpParserTest {
         assertTrue(locks.summary().contains("at Dl.lambda$main$2(Dl.java:7)"), locks.summary());
     }
 
+    /**
+     * The same ReentrantLock ring, but one thread waits with a timeout ({@code tryLock(20, MILLISECONDS)}): it gives
+     * up by itself, so the ring resolves and is no deadlock; the monitor ring beside it still is.
+     */
+    @Test
+    void aRingWithATimedWaitIsNoDeadlock() throws IOException {
+        ThreadDump dump = fixture();
+        List<ThreadSample> threads = dump.threads().stream()
+                .map(t -> !t.name().equals("r-b") ? t : new ThreadSample(t.name(), t.daemon(),
+                        Thread.State.TIMED_WAITING, t.frames(), t.waitingFor(), t.waitingLine(), t.held()))
+                .toList();
+        List<Finding.Deadlock> found = DumpAnalysis.deadlocks(List.of(new ThreadDump(dump.takenAt(), threads)));
+        assertEquals(List.of(Set.of("t-a", "t-b")), found.stream()
+                .map(d -> d.cycle().stream().map(Finding.CycleEdge::thread).collect(Collectors.toSet())).toList());
+    }
+
     @Test
     void noAlarmsBesidesTheDeadlocks() throws IOException {
         List<ThreadDump> dumps = List.of(fixture());
