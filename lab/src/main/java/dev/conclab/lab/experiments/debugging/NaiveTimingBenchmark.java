@@ -118,6 +118,8 @@ public final class NaiveTimingBenchmark implements Experiment {
                 double naiveProcesses = json.path("naive").path("processes_s").asDouble();
                 double threads = json.path("measured").path("threads_s").asDouble();
                 double processes = json.path("measured").path("processes_s").asDouble();
+                double threadsMedian = json.path("measured").path("threads_median_s").asDouble();
+                double processesMedian = json.path("measured").path("processes_median_s").asDouble();
                 int workers = json.path("workers").asInt();
                 ctx.table(Table.builder(String.format("CPython, %d iterations of pure-Python work on %d workers"
                                         + " (process-pool start-up: %.0f ms)", json.path("iterations").asLong(),
@@ -125,8 +127,10 @@ public final class NaiveTimingBenchmark implements Experiment {
                                 "measurement", "threads ms", "processes ms", "processes vs threads")
                         .row("one cold timing each, pool start included (broken)", naiveThreads * 1e3,
                                 naiveProcesses * 1e3, naiveThreads / naiveProcesses)
-                        .row("warm pools, in turns, best of " + PythonProbes.repeats(ctx), threads * 1e3,
+                        .row("warm pools, in turns (timeit), best of " + PythonProbes.repeats(ctx), threads * 1e3,
                                 processes * 1e3, threads / processes)
+                        .row("warm pools, in turns (timeit), median of " + PythonProbes.repeats(ctx),
+                                threadsMedian * 1e3, processesMedian * 1e3, threadsMedian / processesMedian)
                         .build());
                 ctx.claim(PY_NAIVE_WRONG_ORDER, Verdict.check(naiveThreads < naiveProcesses, String.format(
                         "naive: threads %.0f ms, processes %.0f ms", naiveThreads * 1e3, naiveProcesses * 1e3)));
