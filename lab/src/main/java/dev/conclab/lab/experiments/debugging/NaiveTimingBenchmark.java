@@ -42,10 +42,10 @@ import java.util.function.LongUnaryOperator;
  * where the GIL makes processes the variant that should win on two cores.
  *
  * <p>The naive ordering error is forced by sizing, not luck, on both sides: each first measures what starting its
- * process pool costs here and sizes the work to a fraction of it. JVM: a twelfth of it for one uncontended thread on
- * {@code ThreadLocalRandom}, so the threads stay below the start-up even if {@code Math.random} and its contention
- * make them 12× slower than that (3-7× measured here). CPython: one thread needs about the start-up. A cold process
- * pool then pays its start-up plus its share of the work, more than the threads need for all of it.
+ * process pool costs here and sizes the work to a fraction of it. JVM: a thirtieth of it for one uncontended thread
+ * on {@code ThreadLocalRandom}, so the threads stay below the start-up even if {@code Math.random} and its
+ * contention make them 30× slower than that (10-20× measured here). CPython: one thread needs about the start-up. A
+ * cold process pool then pays its start-up plus its share of the work, more than the threads need for all of it.
  *
  * <p>Run: {@code ./conclab run naive-timing}. The correct rankings need two cores running at once.
  */
@@ -69,7 +69,7 @@ public final class NaiveTimingBenchmark implements Experiment {
     private static final TaskRef SHARED_RANDOM = TaskRef.of(NaiveTimingJob.class, "hitsSharedRandom");
     private static final TaskRef NOTHING = TaskRef.of(NaiveTimingJob.class, "nothing");
     /** The job on one uncontended thread takes this fraction of a worker pool's start-up (see the class notes). */
-    private static final double WORK_SHARE_OF_STARTUP = 1 / 12.0;
+    private static final double WORK_SHARE_OF_STARTUP = 1 / 30.0;
     private static final int WARM_UP_ROUNDS = 3;
     /** The timed runs are short (tens of ms), so more turns than the context's repeats are cheap. */
     private static final int QUICK_TURNS = 7;
