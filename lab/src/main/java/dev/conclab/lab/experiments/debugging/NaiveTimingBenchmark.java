@@ -72,8 +72,8 @@ public final class NaiveTimingBenchmark implements Experiment {
     private static final double WORK_SHARE_OF_STARTUP = 1 / 30.0;
     private static final int WARM_UP_ROUNDS = 3;
     /** The timed runs are short (tens of ms), so more turns than the context's repeats are cheap. */
-    private static final int QUICK_TURNS = 7;
-    private static final int TURNS = 15;
+    private static final int QUICK_TURNS = 11;
+    private static final int TURNS = 21;
 
     @Override
     public String id() {

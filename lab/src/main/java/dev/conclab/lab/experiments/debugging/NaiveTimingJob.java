@@ -1,6 +1,7 @@
 package dev.conclab.lab.experiments.debugging;
 
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.DoubleSupplier;
 
 /**
  * The CPU job of {@code naive-timing}'s JVM side, run on threads of the lab's JVM and, through the toolkit's
@@ -18,24 +19,19 @@ final class NaiveTimingJob {
      * each worker JVM has a generator of its own.
      */
     static long hitsSharedRandom(long points) {
-        long hits = 0;
-        for (long i = 0; i < points; i++) {
-            double x = Math.random();
-            double y = Math.random();
-            if (x * x + y * y <= 1) {
-                hits++;
-            }
-        }
-        return hits;
+        return hits(points, Math::random);
     }
 
     /** The same job drawing from {@link ThreadLocalRandom}: one generator per thread, nothing shared. */
     static long hitsLocalRandom(long points) {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return hits(points, ThreadLocalRandom.current()::nextDouble);
+    }
+
+    private static long hits(long points, DoubleSupplier random) {
         long hits = 0;
         for (long i = 0; i < points; i++) {
-            double x = random.nextDouble();
-            double y = random.nextDouble();
+            double x = random.getAsDouble();
+            double y = random.getAsDouble();
             if (x * x + y * y <= 1) {
                 hits++;
             }
