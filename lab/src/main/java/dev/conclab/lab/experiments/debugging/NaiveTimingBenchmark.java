@@ -106,6 +106,11 @@ public final class NaiveTimingBenchmark implements Experiment {
     @Override
     public void run(RunContext ctx) throws Exception {
         runJvm(ctx, ctx.intParam("workers"));
+        runPython(ctx);
+        ctx.progress(1, "done");
+    }
+
+    private static void runPython(RunContext ctx) throws Exception {
         ctx.progress(0.5, "CPython: start-up cost, naive timings, measured timings");
         ProbeOutcome outcome = PythonProbes.of(ctx).run("naive_timing.py", List.of(), Duration.ofSeconds(120),
                 "--workers", Integer.toString(ctx.intParam("workers")),
@@ -140,7 +145,6 @@ public final class NaiveTimingBenchmark implements Experiment {
                 }
             }
         }
-        ctx.progress(1, "done");
     }
 
     private static void runJvm(RunContext ctx, int workers) throws Exception {
