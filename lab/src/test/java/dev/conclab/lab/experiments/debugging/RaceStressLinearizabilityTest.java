@@ -23,6 +23,8 @@ class RaceStressLinearizabilityTest {
 
     /** How lincheck reports a history that no sequential order explains (not a deadlock, not an exception). */
     private static final String NOT_LINEARIZABLE = "Invalid execution results";
+    /** The heading of the schedule it found, printed step by step (reads, writes, switches) with source lines. */
+    private static final String INTERLEAVING = "The following interleaving leads to the error";
 
     /**
      * Two threads of two increments: every scenario has two increments racing, so finding the lost update does
@@ -41,7 +43,10 @@ class RaceStressLinearizabilityTest {
     @Test
     void volatileCounterLosesAnUpdate() {
         assertThatThrownBy(() -> options().check(VolatileCounterSpec.class))
-                .isInstanceOf(LincheckAssertionError.class).hasMessageContaining(NOT_LINEARIZABLE);
+                .isInstanceOf(LincheckAssertionError.class)
+                .hasMessageContaining(NOT_LINEARIZABLE)
+                .hasMessageContaining(INTERLEAVING)
+                .hasMessageContaining("count = 1 at RaceStressHarness.VolatileCounter.increment");
     }
 
     @Test
