@@ -13,24 +13,29 @@ threads first, then processes. The process pool's start-up lands in its timing,
 so with work this size the faster variant looks slower.
 
 measured: both pools are created before timing, each is warmed up with one
-untimed round, then the two are timed in turns ``--repeat`` times and the best
-of each is reported.
+untimed round, then the two are timed in turns ``--repeat`` times with
+``timeit.Timer(...).timeit(number=1)`` (the stdlib's timer: perf_counter, the
+garbage collector off while it times) and the best and the median of each are
+reported.
 
 Prints one JSON object on stdout (times in seconds):
   startup_s            best process-pool start-up (S)
   iterations           total burn iterations (W)
   workers              threads or processes per pool
   naive                {"threads_s", "processes_s"}: one cold timing each, pool start included
-  measured             {"threads_s", "processes_s"}: warm pools, best of --repeat, in turns
+  measured             {"threads_s", "processes_s"}: warm pools, best of --repeat, in turns;
+                       {"threads_median_s", "processes_median_s"}: the medians of the same runs
 """
 
 import argparse
 import concurrent.futures as cf
 import multiprocessing
+import statistics
 import sys
 import time
+import timeit
 
-from probelib import best_of_each, burn, emit, positive_int, split
+from probelib import burn, emit, positive_int, split
 
 
 def noop(_):
@@ -60,6 +65,16 @@ def run_on(pool, chunks):
     return list(pool.map(burn, chunks))
 
 
+def timed_in_turns(repeat, **variants):
+    """Times every variant once per turn with timeit, `repeat` turns; returns the samples of each, in seconds."""
+    timers = {name: timeit.Timer(fn) for name, fn in variants.items()}
+    samples = {name: [] for name in variants}
+    for _ in range(repeat):
+        for name, timer in timers.items():
+            samples[name].append(timer.timeit(number=1))
+    return samples
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=positive_int, default=2)
@@ -84,15 +99,17 @@ def main(argv=None):
             cf.ProcessPoolExecutor(args.workers, mp_context=context) as processes:
         run_on(threads, chunks)  # warm-up: workers started, code paths run once
         run_on(processes, chunks)
-        best = best_of_each(args.repeat, threads=lambda: run_on(threads, chunks),
-                            processes=lambda: run_on(processes, chunks))
+        samples = timed_in_turns(args.repeat, threads=lambda: run_on(threads, chunks),
+                                 processes=lambda: run_on(processes, chunks))
 
     emit({
         "startup_s": startup,
         "iterations": iterations,
         "workers": args.workers,
         "naive": {"threads_s": naive_threads, "processes_s": naive_processes},
-        "measured": {"threads_s": best["threads"], "processes_s": best["processes"]},
+        "measured": {"threads_s": min(samples["threads"]), "processes_s": min(samples["processes"]),
+                     "threads_median_s": statistics.median(samples["threads"]),
+                     "processes_median_s": statistics.median(samples["processes"])},
     })
     return 0
 

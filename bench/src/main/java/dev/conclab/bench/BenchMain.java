@@ -88,7 +88,7 @@ public final class BenchMain {
 
     /** The suites, in the order they run when none is named. */
     static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit", "crawl", "chat",
-            "jobs", "pipeline", "etl");
+            "jobs", "pipeline", "etl", "threads-vs-processes");
 
     private static final int FOOTPRINT_SLEEPERS = 10_000;
     private static final double ACCURACY_RATE = 10_000;
@@ -214,6 +214,8 @@ public final class BenchMain {
                 printEngine(quick, out);
             }
             case "etl" -> dev.conclab.bench.etl.EtlBench.runAndPrint(quick, machine(), out);
+            case "threads-vs-processes" -> dev.conclab.bench.pool.ThreadsVsProcessesBenchmark.runAndPrint(quick,
+                    verbosity, machine(), out);
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }
     }

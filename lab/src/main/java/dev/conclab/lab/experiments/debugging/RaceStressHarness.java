@@ -29,7 +29,8 @@ import java.util.function.Supplier;
  * <p>Unlike {@code race-conditions}, which forces the bad interleaving with a barrier before every increment, this
  * harness does not force anything: it shows what a stress test finds on its own, and how the size of each run
  * decides whether one run is enough. A run that finds nothing proves nothing; the detection rate over many runs is
- * the measurement. (lincheck, in {@code RaceLinearizabilityTest}, searches the interleavings instead.)
+ * the measurement. lincheck searches the interleavings instead: {@code RaceStressLinearizabilityTest} runs its model
+ * checker on these two counters and must find a lost update in the volatile one and none in the atomic one.
  *
  * <p>Run: {@code ./conclab run race-stress}. The detection claim needs two cores running at once.
  */
@@ -47,21 +48,24 @@ public final class RaceStressHarness implements Experiment {
     private static final int THREADS = 2;
     private static final int SHORT_RUN = 100;
 
-    /** The counter under test: one increment, and the value at the end. Thread safety depends on the implementation. */
-    private interface Counter {
-        void increment();
+    /**
+     * The counter under test: one increment returning the count it wrote, and the value at the end. Thread safety
+     * depends on the implementation. Package-private for {@code RaceStressLinearizabilityTest}.
+     */
+    interface Counter {
+        long increment();
 
         long value();
     }
 
     /** Broken: a read then a write of a volatile field. Not atomic. */
-    private static final class VolatileCounter implements Counter {
+    static final class VolatileCounter implements Counter {
         private volatile long count;
 
         @Override
         @SuppressWarnings("NonAtomicOperationOnVolatileField") // the race under test
-        public void increment() {
-            count++;
+        public long increment() {
+            return ++count;
         }
 
         @Override
@@ -71,12 +75,12 @@ public final class RaceStressHarness implements Experiment {
     }
 
     /** Correct: one atomic read-modify-write. Thread-safe. */
-    private static final class AtomicCounter implements Counter {
+    static final class AtomicCounter implements Counter {
         private final AtomicLong count = new AtomicLong();
 
         @Override
-        public void increment() {
-            count.incrementAndGet();
+        public long increment() {
+            return count.incrementAndGet();
         }
 
         @Override
