@@ -1,5 +1,6 @@
 package dev.conclab.lab.experiments.debugging;
 
+import dev.conclab.lab.experiments.LincheckScenarios;
 import dev.conclab.lab.experiments.debugging.RaceStressHarness.AtomicCounter;
 import dev.conclab.lab.experiments.debugging.RaceStressHarness.VolatileCounter;
 import org.jetbrains.lincheck.LincheckAssertionError;
@@ -21,30 +22,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class RaceStressLinearizabilityTest {
 
-    /** How lincheck reports a history that no sequential order explains (not a deadlock, not an exception). */
-    private static final String NOT_LINEARIZABLE = "Invalid execution results";
     /** The heading of the schedule it found, printed step by step (reads, writes, switches) with source lines. */
     private static final String INTERLEAVING = "The following interleaving leads to the error";
 
-    /**
-     * Two threads of two increments: every scenario has two increments racing, so finding the lost update does
-     * not depend on which scenarios the generator picks.
-     */
     private static ModelCheckingOptions options() {
-        return new ModelCheckingOptions()
-                .iterations(5)
-                .invocationsPerIteration(200)
-                .threads(2)
-                .actorsPerThread(2)
-                .actorsBefore(0)
-                .actorsAfter(0);
+        return LincheckScenarios.twoThreadsOfTwo(0);
     }
 
     @Test
     void volatileCounterLosesAnUpdate() {
         assertThatThrownBy(() -> options().check(VolatileCounterSpec.class))
                 .isInstanceOf(LincheckAssertionError.class)
-                .hasMessageContaining(NOT_LINEARIZABLE)
+                .hasMessageContaining(LincheckScenarios.NOT_LINEARIZABLE)
                 .hasMessageContaining(INTERLEAVING)
                 .hasMessageContaining("count = 1 at RaceStressHarness.VolatileCounter.increment");
     }
