@@ -74,10 +74,16 @@ import java.util.concurrent.ExecutionException;
  *       (256 MB with {@code --quick}) with 1 and 2 threads beside a newline count of the same files, MB/s, records/s
  *       and the ratio to that ceiling, against the issue's 1 GB/s (about 30 s, plus about 10 s to generate the set
  *       once).</li>
+ *   <li>{@code threads-vs-processes}: {@link dev.conclab.bench.pool.ThreadsVsProcessesBenchmark}, the right way to
+ *       compare threads with processes: 8 CPU-bound tasks on a pool of one platform thread per core and on a
+ *       {@code ProcessPool} of one warm worker JVM per core, started outside the measurement, with JMH's warm-up,
+ *       iterations and forks; once with a per-thread generator (threads ≈ worker JVMs) and once with
+ *       {@code Math.random} (one shared seed: threads contend, worker JVMs do not), as a ratio.</li>
  * </ul>
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar dev.conclab.bench.BenchMain [handoff] [loop] [sleepers]
- * [pool] [ratelimit] [crawl] [chat] [jobs] [pipeline] [etl] [--quick] [--quiet] [--accuracy-seconds=N]}; no suite named runs them
+ * [pool] [ratelimit] [crawl] [chat] [jobs] [pipeline] [etl] [threads-vs-processes] [--quick] [--quiet]
+ * [--accuracy-seconds=N]}; no suite named runs them
  * all, in that order (jobs: about 3 minutes, 70 s with {@code --quick}; the rest as follows)
  * (about 14 minutes with the benchmarks' own settings: handoff 80 s, loop 3 shapes × 4 loops × 2 forks × 8 s ≈
  * 200 s, sleepers about 30 s, pool about 3 minutes, ratelimit about 5 minutes on a busy machine). {@code --quick}
@@ -88,7 +94,7 @@ public final class BenchMain {
 
     /** The suites, in the order they run when none is named. */
     static final List<String> SUITES = List.of("handoff", "loop", "sleepers", "pool", "ratelimit", "crawl", "chat",
-            "jobs", "pipeline", "etl");
+            "jobs", "pipeline", "etl", "threads-vs-processes");
 
     private static final int FOOTPRINT_SLEEPERS = 10_000;
     private static final double ACCURACY_RATE = 10_000;
@@ -214,6 +220,8 @@ public final class BenchMain {
                 printEngine(quick, out);
             }
             case "etl" -> dev.conclab.bench.etl.EtlBench.runAndPrint(quick, machine(), out);
+            case "threads-vs-processes" -> dev.conclab.bench.pool.ThreadsVsProcessesBenchmark.runAndPrint(quick,
+                    verbosity, machine(), out);
             default -> throw new IllegalArgumentException("unknown suite: " + suite + " (known: " + SUITES + ")");
         }
     }

@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
         description = "A concurrency lab: 105 questions, each answered by an experiment that runs here.",
         subcommands = {ListCommand.class, ShowCommand.class, ExperimentsCommand.class, RunCommand.class,
                 CheckCommand.class, CrawlCommand.class, ChatCommand.class, JobsCommand.class, EtlCommand.class,
-                CommandLine.HelpCommand.class},
+                DoctorCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "The launcher also takes:  ./conclab test    runs the whole test suite (mvn verify)."})
 public final class Main implements Callable<Integer> {
 

@@ -2,6 +2,7 @@ package dev.conclab.lab.cli;
 
 import dev.conclab.lab.Lab;
 import dev.conclab.lab.catalog.Card;
+import dev.conclab.lab.engine.ResultStore;
 import dev.conclab.lab.engine.RunRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -27,34 +28,41 @@ final class ShowCommand implements Callable<Integer> {
         Lab lab = Main.lab();
         Card card = lab.catalog().card(id).orElseThrow(() -> new UsageError("unknown card '" + id
                 + "' (ids look like basics-04; see: conclab list)"));
-        PrintWriter out = spec.commandLine().getOut();
+        print(card, lab.store(), spec.commandLine().getOut());
+        return Main.OK;
+    }
+
+    /**
+     * Prints {@code card}: its question, then its answer with the latest evidence in {@code store}, or that it is
+     * open.
+     */
+    static void print(Card card, ResultStore store, PrintWriter out) {
         out.printf("%s · %s · %s%n%n", card.id(), card.section().title(), card.status().word());
         out.println(card.question());
         out.println("=".repeat(Math.min(card.question().length(), 100)));
         if (!card.answered()) {
             out.println();
             out.println("This card is open: its answer and experiment are not written yet.");
-            return Main.OK;
+            return;
         }
         for (String heading : Card.SECTIONS) {
             out.println();
             out.println(heading.toUpperCase());
             out.println(card.section(heading));
             if (heading.equals("Evidence")) {
-                evidence(lab, card, out);
+                evidence(store, card, out);
             }
         }
         if (!card.related().isEmpty()) {
             out.println();
             out.println("Related: " + String.join(", ", card.related()));
         }
-        return Main.OK;
     }
 
-    private static void evidence(Lab lab, Card card, PrintWriter out) {
+    private static void evidence(ResultStore store, Card card, PrintWriter out) {
         for (String experiment : card.experiments()) {
             out.println();
-            Optional<RunRecord> latest = lab.store().latest(experiment);
+            Optional<RunRecord> latest = store.latest(experiment);
             if (latest.isEmpty()) {
                 out.printf("  %s: not run on this machine yet (./conclab run %s)%n", experiment, experiment);
                 continue;

@@ -19,6 +19,17 @@ import dev.conclab.lab.experiments.basics.ExecutorKinds;
 import dev.conclab.lab.experiments.basics.GilCpuThreads;
 import dev.conclab.lab.experiments.basics.IoModels;
 import dev.conclab.lab.experiments.basics.StartCost;
+import dev.conclab.lab.experiments.debugging.AppearsFaster;
+import dev.conclab.lab.experiments.debugging.AppearsFasterTraps;
+import dev.conclab.lab.experiments.debugging.AsyncLeak;
+import dev.conclab.lab.experiments.debugging.AsyncProfile;
+import dev.conclab.lab.experiments.debugging.DoctorDeadlock;
+import dev.conclab.lab.experiments.debugging.LostExceptions;
+import dev.conclab.lab.experiments.debugging.NaiveTimingBenchmark;
+import dev.conclab.lab.experiments.debugging.Orphans;
+import dev.conclab.lab.experiments.debugging.RaceStressHarness;
+import dev.conclab.lab.experiments.debugging.StuckLoop;
+import dev.conclab.lab.experiments.debugging.ThreadOveruse;
 import dev.conclab.lab.experiments.internals.AsyncioGil;
 import dev.conclab.lab.experiments.internals.FreeThreading;
 import dev.conclab.lab.experiments.internals.GilAtomicity;
@@ -56,10 +67,10 @@ import dev.conclab.lab.experiments.network.MillionIo;
 import dev.conclab.lab.experiments.network.ParallelIo;
 import dev.conclab.lab.experiments.network.RateLimiterExperiment;
 import dev.conclab.lab.experiments.pipelines.DataParallelTraining;
-import dev.conclab.lab.experiments.pipelines.FanInOutExperiment;
-import dev.conclab.lab.experiments.pipelines.FaultTolerantPipeline;
 import dev.conclab.lab.experiments.pipelines.EtlCrashResume;
 import dev.conclab.lab.experiments.pipelines.EtlExecutionModels;
+import dev.conclab.lab.experiments.pipelines.FanInOutExperiment;
+import dev.conclab.lab.experiments.pipelines.FaultTolerantPipeline;
 import dev.conclab.lab.experiments.pipelines.VectorizationExperiment;
 import dev.conclab.lab.experiments.practical.GracefulShutdown;
 import dev.conclab.lab.experiments.practical.ParallelMapExperiment;
@@ -168,7 +179,18 @@ public final class Experiments {
             new FanInOutExperiment(),
             new FaultTolerantPipeline(),
             new EtlExecutionModels(),
-            new EtlCrashResume());
+            new EtlCrashResume(),
+            new ThreadOveruse(),
+            new AppearsFaster(),
+            new RaceStressHarness(),
+            new NaiveTimingBenchmark(),
+            new LostExceptions(),
+            new StuckLoop(),
+            new AsyncLeak(),
+            new Orphans(),
+            new AsyncProfile(),
+            new AppearsFasterTraps(),
+            new DoctorDeadlock());
 
     private static final Map<String, Experiment> BY_ID = index(ALL);
 

@@ -52,7 +52,12 @@ class ForcedOutcomesRepeatTest {
             new Forced("asyncio-connections", Map.of("connections", "100")),
             new Forced("fan-in-out", Map.of("items", "200")),
             new Forced("fault-tolerant-pipeline", Map.of("items", "200", "py-items", "50")),
-            new Forced("etl-crash-resume", Map.of()));
+            new Forced("etl-crash-resume", Map.of()),
+            new Forced("lost-exceptions", Map.of()),
+            new Forced("stuck-loop", Map.of()),
+            new Forced("async-leak", Map.of()),
+            new Forced("timing-traps", Map.of()),
+            new Forced("doctor-deadlock", Map.of()));
 
     @TestFactory
     Stream<DynamicContainer> everyForcedOutcomeHappensOnEveryRun() {

@@ -7,6 +7,8 @@ import dev.conclab.lab.engine.Param;
 import dev.conclab.lab.engine.RunContext;
 import dev.conclab.lab.engine.Table;
 import dev.conclab.lab.engine.Verdict;
+import dev.conclab.lab.experiments.support.Latches;
+import dev.conclab.lab.experiments.support.Thrown;
 import dev.conclab.lab.probe.ProbeOutcome;
 import dev.conclab.lab.probe.PythonProbes;
 
@@ -24,6 +26,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.StructuredTaskScope;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.conclab.lab.experiments.support.Thrown.name;
 
 /**
  * Where an exception thrown inside asynchronous work ends up: with the caller who waits, in a wrapper, in a group,
@@ -151,8 +155,8 @@ public final class AsyncExceptions implements Experiment {
         CompletableFuture<String> failed = CompletableFuture.supplyAsync(() -> {
             throw original;
         }, exec);
-        Throwable fromJoin = thrownBy(failed::join);
-        Throwable fromGet = thrownBy(failed::get);
+        Throwable fromJoin = Thrown.by(failed::join);
+        Throwable fromGet = Thrown.by(failed::get);
         List<String> seenByStages = new ArrayList<>();
         String recovered = failed.exceptionally(ex -> {
             seenByStages.add(describe(ex));
@@ -162,7 +166,7 @@ public final class AsyncExceptions implements Experiment {
             seenByStages.add(describe(ex));
             return ex == null ? value : "handled";
         }).join();
-        Throwable fromSubmit = thrownBy(() -> exec.submit(() -> {
+        Throwable fromSubmit = Thrown.by(() -> exec.submit(() -> {
             throw original;
         }).get());
 
@@ -197,12 +201,12 @@ public final class AsyncExceptions implements Experiment {
             return "slow done";
         }, exec);
         CompletableFuture<Void> all = CompletableFuture.allOf(failing, slow);
-        thrownBy(failing::join); // the failure has happened
+        Thrown.by(failing::join); // the failure has happened
         boolean doneAfterFailure = all.isDone();
         boolean[] slowDoneWhenAllDone = new boolean[1];
         CompletableFuture<Void> observed = all.whenComplete((v, ex) -> slowDoneWhenAllDone[0] = slow.isDone());
         release.countDown();
-        Throwable fromAll = thrownBy(() -> observed.get(GIVE_UP_SECONDS, TimeUnit.SECONDS));
+        Throwable fromAll = Thrown.by(() -> observed.get(GIVE_UP_SECONDS, TimeUnit.SECONDS));
         Throwable cause = fromAll == null ? null : fromAll.getCause();
         table.row("JVM", "CompletableFuture.allOf(failing, slow)", "not done after the failure: " + !doneAfterFailure
                         + "; then " + name(fromAll), causeText(fromAll, original) + "; completed when the slow one"
@@ -236,7 +240,7 @@ public final class AsyncExceptions implements Experiment {
         int afterExecute;
         try (ExecutorService exec = Executors.newThreadPerTaskExecutor(factory)) {
             exec.execute(throwing);
-            await(handled, "the uncaught-exception handler");
+            Latches.await(handled, GIVE_UP_SECONDS, "the uncaught-exception handler");
             afterExecute = handlerCalls.get();
             unjoined = CompletableFuture.runAsync(throwing, exec); // Broken: never joined
             exec.submit(throwing); // the Future is dropped: the same loss
@@ -246,7 +250,7 @@ public final class AsyncExceptions implements Experiment {
                 }
                 return null;
             });
-            await(threw, "the three tasks to throw");
+            Latches.await(threw, GIVE_UP_SECONDS, "the three tasks to throw");
         } // close() waits until every thread of the executor has ended: any handler call has happened
         int afterAll = handlerCalls.get();
         logged.join();
@@ -279,7 +283,8 @@ public final class AsyncExceptions implements Experiment {
                 scope.fork(() -> {
                     siblingsStarted.countDown();
                     try {
-                        await(never, "a latch nobody opens (only an interrupt ends this wait)");
+                        Latches.await(never, GIVE_UP_SECONDS,
+                                "a latch nobody opens (only an interrupt ends this wait)");
                     } catch (InterruptedException e) {
                         interruptedAt.add(System.nanoTime());
                         throw e;
@@ -289,7 +294,7 @@ public final class AsyncExceptions implements Experiment {
                 });
             }
             scope.fork(() -> {
-                await(siblingsStarted, "the siblings to start");
+                Latches.await(siblingsStarted, GIVE_UP_SECONDS, "the siblings to start");
                 failedAt[0] = System.nanoTime(); // written before the fork's thread ends: visible after join
                 throw original;
             });
@@ -385,26 +390,6 @@ public final class AsyncExceptions implements Experiment {
 
     // ---- helpers ----------------------------------------------------------------------------------------------
 
-    /** Something that may throw anything: a join, a get. */
-    @FunctionalInterface
-    private interface Waiting {
-        Object call() throws Exception;
-    }
-
-    /** What {@code waiting} threw, or null if it returned. */
-    private static Throwable thrownBy(Waiting waiting) {
-        try {
-            waiting.call();
-            return null;
-        } catch (Exception e) {
-            return e;
-        }
-    }
-
-    private static String name(Throwable t) {
-        return t == null ? "nothing" : t.getClass().getSimpleName();
-    }
-
     private static String describe(Throwable t) {
         return t.getCause() == null ? name(t) : name(t) + " ← " + name(t.getCause());
     }
@@ -413,18 +398,13 @@ public final class AsyncExceptions implements Experiment {
         if (t == null) {
             return "—";
         }
-        return "cause: " + name(t.getCause()) + (t.getCause() == original ? " (the original)" : " (NOT the original)");
-    }
-
-    private static void await(CountDownLatch latch, String what) throws InterruptedException {
-        if (!latch.await(GIVE_UP_SECONDS, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("gave up after " + GIVE_UP_SECONDS + " s waiting for " + what);
-        }
+        return "cause: " + name(t.getCause())
+                + (t.getCause() == original ? " (the original)" : " (NOT the original)");
     }
 
     private static void awaitUnchecked(CountDownLatch latch, String what) {
         try {
-            await(latch, what);
+            Latches.await(latch, GIVE_UP_SECONDS, what);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CompletionException(e);

@@ -7,6 +7,7 @@ import dev.conclab.lab.engine.Param;
 import dev.conclab.lab.engine.RunContext;
 import dev.conclab.lab.engine.Table;
 import dev.conclab.lab.engine.Verdict;
+import dev.conclab.lab.experiments.support.Latches;
 import dev.conclab.lab.probe.ProbeOutcome;
 import dev.conclab.lab.probe.PythonProbes;
 
@@ -223,7 +224,7 @@ public final class GatherVsWait implements Experiment {
 
         String run(int i) throws InterruptedException {
             if (i + 1 < done.length) {
-                await(done[i + 1], "task " + (i + 1) + " to complete");
+                Latches.await(done[i + 1], GIVE_UP_SECONDS, "task " + (i + 1) + " to complete");
             }
             completed.add(i);
             done[i].countDown();
@@ -275,14 +276,14 @@ public final class GatherVsWait implements Experiment {
         }
 
         String winner() throws InterruptedException {
-            await(started, "every loser to start");
+            Latches.await(started, GIVE_UP_SECONDS, "every loser to start");
             return "winner";
         }
 
         String loser(int id) throws InterruptedException {
             started.countDown();
             try {
-                await(release, "the release");
+                Latches.await(release, GIVE_UP_SECONDS, "the release");
             } catch (InterruptedException e) {
                 interruptedAt.add(System.nanoTime());
                 throw e;
@@ -373,10 +374,10 @@ public final class GatherVsWait implements Experiment {
         CountDownLatch gate = new CountDownLatch(1);
         Future<String> slow = exec.submit(() -> {
             started.countDown();
-            await(gate, "the gate");
+            Latches.await(gate, GIVE_UP_SECONDS, "the gate");
             return "late result";
         });
-        await(started, "the task to start");
+        Latches.await(started, GIVE_UP_SECONDS, "the task to start");
         long from = System.nanoTime();
         boolean timedOut = false;
         try {
@@ -523,12 +524,6 @@ public final class GatherVsWait implements Experiment {
         List<Integer> out = new ArrayList<>();
         array.forEach(v -> out.add(v.asInt()));
         return out;
-    }
-
-    private static void await(CountDownLatch latch, String what) throws InterruptedException {
-        if (!latch.await(GIVE_UP_SECONDS, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("gave up after " + GIVE_UP_SECONDS + " s waiting for " + what);
-        }
     }
 
     /** Waits until {@code queue} holds {@code count} entries, for at most the give-up time; false if it did not. */

@@ -1,5 +1,6 @@
 package dev.conclab.lab.experiments.threading;
 
+import dev.conclab.lab.experiments.LincheckScenarios;
 import dev.conclab.lab.experiments.threading.RaceStructures.CheckThenActRegister;
 import dev.conclab.lab.experiments.threading.RaceStructures.Gap;
 import dev.conclab.lab.experiments.threading.RaceStructures.GetPutMapCounter;
@@ -28,28 +29,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class RaceLinearizabilityTest {
 
-    /** How lincheck reports a history that no sequential order explains (not a deadlock, not an exception). */
-    private static final String NOT_LINEARIZABLE = "Invalid execution results";
-
-    /**
-     * Small scenarios: two threads of two operations hold every race of these structures. The broken specs offer
-     * only their racy operation on one key, so every generated scenario has the conflicting pair and finding the
-     * race does not depend on which scenarios the generator happens to pick.
-     */
     private static ModelCheckingOptions options() {
-        return new ModelCheckingOptions()
-                .iterations(5)
-                .invocationsPerIteration(200)
-                .threads(2)
-                .actorsPerThread(2)
-                .actorsBefore(0)
-                .actorsAfter(1);
+        return LincheckScenarios.twoThreadsOfTwo(1);
     }
 
     @Test
     void plainCounterIsNotLinearizable() {
         assertThatThrownBy(() -> options().check(PlainCounterSpec.class))
-                .isInstanceOf(LincheckAssertionError.class).hasMessageContaining(NOT_LINEARIZABLE);
+                .isInstanceOf(LincheckAssertionError.class).hasMessageContaining(LincheckScenarios.NOT_LINEARIZABLE);
     }
 
     @Test
@@ -60,7 +47,7 @@ class RaceLinearizabilityTest {
     @Test
     void checkThenActRegisterIsNotLinearizable() {
         assertThatThrownBy(() -> options().check(CheckThenActSpec.class))
-                .isInstanceOf(LincheckAssertionError.class).hasMessageContaining(NOT_LINEARIZABLE);
+                .isInstanceOf(LincheckAssertionError.class).hasMessageContaining(LincheckScenarios.NOT_LINEARIZABLE);
     }
 
     @Test
@@ -71,7 +58,7 @@ class RaceLinearizabilityTest {
     @Test
     void getThenPutOnConcurrentHashMapIsNotLinearizable() {
         assertThatThrownBy(() -> options().check(GetPutMapSpec.class))
-                .isInstanceOf(LincheckAssertionError.class).hasMessageContaining(NOT_LINEARIZABLE);
+                .isInstanceOf(LincheckAssertionError.class).hasMessageContaining(LincheckScenarios.NOT_LINEARIZABLE);
     }
 
     @Test
