@@ -166,7 +166,11 @@ public class ThreadsVsProcessesBenchmark {
             options.forks(1).warmupIterations(1).warmupTime(TimeValue.seconds(1))
                     .measurementIterations(3).measurementTime(TimeValue.seconds(1));
         }
-        Map<String, Map<String, Score>> scores = scores(new Runner(options.build()).run());
+        print(scores(new Runner(options.build()).run()), machine, out);
+    }
+
+    /** Prints each job's threads and processes times and their ratio, under a line naming {@code machine}. */
+    static void print(Map<String, Map<String, Score>> scores, String machine, PrintStream out) {
         out.println();
         out.printf("Threads vs worker JVMs, %d tasks on one thread or worker JVM per core"
                 + " (ThreadsVsProcessesBenchmark.runAll)%n", TASKS);
