@@ -66,6 +66,7 @@ public final class HelidonChatServer implements ChatServer {
     }
 
     private WebServer start(ChatConfig config, Duration helidonIdle) {
+        UpgradeHeaderWorkaround.materialize();
         return WebServer.builder()
                     .address(config.host())
                     .port(config.port())

@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A chat client on the JDK's standard {@link WebSocket} (java.net.http): every text message received is parsed and
  * queued with its arrival time; the close code (or the error) completes {@link #closed()}. The JDK client answers
- * pings by itself.
+ * pings by itself. Public (in chat's test-jar) for the web lab's tests of the chat it starts.
  */
-final class TestClient implements AutoCloseable {
+public final class TestClient implements AutoCloseable {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final Duration WAIT = Duration.ofSeconds(5);
@@ -36,7 +36,7 @@ final class TestClient implements AutoCloseable {
     }
 
     /** Connects to {@code uri} (plus {@code ?name=} when {@code name} is not null) and reads the welcome. */
-    static TestClient connect(HttpClient http, URI uri, String name) throws InterruptedException {
+    public static TestClient connect(HttpClient http, URI uri, String name) throws InterruptedException {
         URI target = name == null ? uri : URI.create(uri + "?name=" + name);
         TestClient c = new TestClient(http, target);
         JsonNode welcome = c.next();
@@ -79,7 +79,7 @@ final class TestClient implements AutoCloseable {
     }
 
     /** Sends a JSON message built from alternating field names and values. */
-    void send(String type, String... fieldsAndValues) {
+    public void send(String type, String... fieldsAndValues) {
         ObjectNode node = JSON.createObjectNode().put("type", type);
         for (int i = 0; i < fieldsAndValues.length; i += 2) {
             node.put(fieldsAndValues[i], fieldsAndValues[i + 1]);
@@ -110,7 +110,7 @@ final class TestClient implements AutoCloseable {
     }
 
     /** The next message, which must be of {@code type}. */
-    JsonNode expect(String type) throws InterruptedException {
+    public JsonNode expect(String type) throws InterruptedException {
         JsonNode m = next();
         if (!m.path("type").asText().equals(type)) {
             throw new AssertionError("expected a " + type + " message, got " + m);
@@ -138,7 +138,7 @@ final class TestClient implements AutoCloseable {
     }
 
     /** The close code the server sent, waiting up to {@link #WAIT}. */
-    int awaitCloseCode() throws Exception {
+    public int awaitCloseCode() throws Exception {
         return closed.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
     }
 

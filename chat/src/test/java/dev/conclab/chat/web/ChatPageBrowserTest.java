@@ -6,40 +6,32 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Function;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The chat page in a real browser: two headless Chromium instances (two chat sessions) on one server in this JVM, of
- * the model a subclass starts (every served model has one), driven through Debian's chromedriver with Selenium. Nothing is downloaded: the browser and the driver
- * come from Debian's {@code chromium} and {@code chromium-driver} packages (override the paths with the system
- * properties {@code chat.chromium} and {@code chat.chromedriver}); without them the test fails and says what to
- * install, it never skips.
+ * The chat page in a real browser: two headless Chromium instances (two chat sessions, each a
+ * {@link HeadlessChromium}) on one server in this JVM, of the model a subclass starts (every served model has one).
+ * Nothing is downloaded: the browser and the driver are Debian's {@code chromium} and {@code chromium-driver}; without
+ * them the test fails and says what to install, it never skips.
  *
  * <p>After the class, both browsers, both drivers and the server are stopped, and no process of the browsers is
- * left (checked by pid and by each browser's own profile directory).
+ * left (checked by {@link HeadlessChromium#close()}: by pid and by each browser's own profile directory).
  */
+@ExtendWith(NeedsChromium.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(120)
 abstract class ChatPageBrowserTest {
@@ -47,8 +39,6 @@ abstract class ChatPageBrowserTest {
     /** Starts a server of the model under test (each model's page is tested in its own subclass). */
     abstract ChatServer start(ChatConfig config);
 
-    private static final Path CHROMIUM = Path.of(System.getProperty("chat.chromium", "/usr/bin/chromium"));
-    private static final Path CHROMEDRIVER = Path.of(System.getProperty("chat.chromedriver", "/usr/bin/chromedriver"));
     private static final Duration WAIT = Duration.ofSeconds(15);
 
     /** Small limits so that "too long" is quick to type: 200-char texts, 1 KiB frames. */
@@ -56,85 +46,30 @@ abstract class ChatPageBrowserTest {
             .withMaxFrameBytes(1024).withMaxTextChars(200);
 
     private ChatServer server;
-    private final List<Browser> browsers = new ArrayList<>();
-
-    /** One browser: its driver, the driver's service and the profile directory that marks its processes. */
-    private record Browser(ChromeDriverService service, WebDriver driver, Path profile, Set<Long> pids) {
-    }
+    private final List<HeadlessChromium> browsers = new ArrayList<>();
 
     @BeforeAll
-    void startServerAndBrowsers() throws IOException {
-        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
-            fail("headless Chromium is needed for the chat page's test but " + CHROMIUM + " or " + CHROMEDRIVER
-                    + " is missing: install them with `apt-get update && apt-get install -y chromium chromium-driver`"
-                    + " (.ci/run does)");
-        }
+    void startServerAndBrowsers() {
         server = start(CONFIG);
-        browsers.add(launch());
-        browsers.add(launch());
-    }
-
-    private Browser launch() throws IOException {
-        Path profile = Files.createTempDirectory("conclab-chat-chromium-");
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort()
-                .build();
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--disable-extensions", "--window-size=1280,900",
-                "--user-data-dir=" + profile);
-        ChromeDriver driver;
-        try {
-            driver = new ChromeDriver(service, options);
-        } catch (RuntimeException e) {
-            service.stop();
-            deleteTree(profile);
-            throw e;
-        }
-        Set<Long> pids = ProcessHandle.current().descendants().map(ProcessHandle::pid).collect(Collectors.toSet());
-        return new Browser(service, driver, profile, pids);
+        Path screenshots = Path.of("target", "screenshots");
+        browsers.add(HeadlessChromium.launch(screenshots));
+        browsers.add(HeadlessChromium.launch(screenshots));
     }
 
     @AfterAll
-    void stopEverything() throws Exception {
+    void stopEverything() {
         List<Throwable> failures = new ArrayList<>();
-        for (Browser b : browsers) {
+        for (HeadlessChromium b : browsers) {
             try {
-                b.driver().quit();
-            } catch (RuntimeException e) {
+                b.close();
+            } catch (RuntimeException | AssertionError e) {
                 failures.add(e);
             }
-            b.service().stop();
         }
         if (server != null) {
             server.close(Duration.ofSeconds(2));
         }
-        // The browsers' processes end shortly after quit; give them a few seconds, then name what is left.
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        List<String> left = browserProcesses();
-        while (!left.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-            left = browserProcesses();
-        }
-        for (Browser b : browsers) {
-            deleteTree(b.profile());
-        }
-        assertThat(failures).as("errors quitting the browsers").isEmpty();
-        assertThat(left).as("browser or driver processes left after the test").isEmpty();
-    }
-
-    private List<String> browserProcesses() {
-        Set<Long> known = browsers.stream().flatMap(b -> b.pids().stream()).collect(Collectors.toSet());
-        List<String> profiles = browsers.stream().map(b -> b.profile().toString()).toList();
-        return ProcessHandle.allProcesses()
-                .filter(ProcessHandle::isAlive)
-                .filter(p -> known.contains(p.pid()) || p.info().arguments().stream().flatMap(Stream::of)
-                        .anyMatch(arg -> profiles.stream().anyMatch(arg::contains)))
-                .map(p -> p.pid() + " " + p.info().commandLine().orElse("?"))
-                .toList();
+        assertThat(failures).as("errors closing the browsers").isEmpty();
     }
 
     @Test
@@ -281,17 +216,6 @@ abstract class ChatPageBrowserTest {
             return "'" + e.getText() + "' " + e.getDomAttribute("data-close-code");
         } catch (RuntimeException ex) {
             return ex.toString();
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

@@ -4,13 +4,12 @@ import dev.conclab.jobs.broker.Broker;
 import dev.conclab.jobs.dag.Dag;
 import dev.conclab.jobs.dag.DagRunState;
 import dev.conclab.jobs.dag.DagScheduler;
-import dev.conclab.jobs.dag.GanttTrace;
 import dev.conclab.jobs.dag.SchedulerConfig;
-import dev.conclab.jobs.dag.examples.ExampleDags;
 import dev.conclab.jobs.dag.store.DagRun;
 import dev.conclab.jobs.dag.store.DagStore;
-import dev.conclab.jobs.dag.store.TaskInstance;
-import dev.conclab.jobs.dag.yaml.DagFileLoader;
+import dev.conclab.lab.jobs.DagRunView;
+import dev.conclab.lab.jobs.JobsReader;
+import dev.conclab.lab.jobs.JobsStores;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,11 +30,10 @@ import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * The DAG half of {@code conclab jobs}: list DAGs, run the scheduler, trigger and backfill runs, list them, and
@@ -49,11 +47,11 @@ final class DagsCommand {
     private DagsCommand() {
     }
 
-    /** Where DAGs and runs are, shared by the DAG subcommands. */
-    static final class DagOptions {
-        @Mixin
-        JobsCommand.BrokerOption broker;
-
+    /**
+     * {@code --dags DIR} and {@code --store FILE}: where DAG definitions and runs are; shared by the DAG subcommands
+     * and by {@code serve}.
+     */
+    static final class StoreOptions {
         @Option(names = "--dags", paramLabel = "DIR",
                 description = "A directory of DAG YAML files (default: $CONCLAB_DAGS, else the shipped examples).")
         Path dir;
@@ -62,27 +60,39 @@ final class DagsCommand {
                 description = "The SQLite file of DAG runs (default ~/.conclab/dags.db).")
         Path store;
 
+        /** The stores these options and {@code brokerUrl} name, with the CLI's defaults. */
+        JobsStores stores(String brokerUrl) {
+            return new JobsStores(brokerUrl, storeFile(), dir != null ? dir : JobsStores.defaultDagsDir());
+        }
+
+        Path storeFile() {
+            return store != null ? store : JobsStores.defaultDagStore();
+        }
+    }
+
+    /** Where DAGs and runs are, shared by the DAG subcommands. */
+    static final class DagOptions {
+        @Mixin
+        JobsCommand.BrokerOption broker;
+
+        @Mixin
+        StoreOptions where;
+
         List<Dag> dags(String command) {
-            Path chosen = dir;
-            if (chosen == null) {
-                String env = System.getenv("CONCLAB_DAGS");
-                chosen = env == null || env.isBlank() ? null : Path.of(env);
-            }
             try {
-                if (chosen == null) {
-                    return ExampleDags.load();
-                }
-                if (!Files.isDirectory(chosen)) {
-                    throw new UsageError("jobs " + command + ": --dags " + chosen + " is not a directory");
-                }
-                return DagFileLoader.loadAll(chosen);
+                return stores().dags();
             } catch (IllegalArgumentException e) {
                 throw new UsageError("jobs " + command + ": " + e.getMessage());
             }
         }
 
+        /** The stores these options name, with the CLI's defaults. */
+        JobsStores stores() {
+            return where.stores(broker.url());
+        }
+
         Path storeFile() {
-            return store != null ? store : Path.of(System.getProperty("user.home"), ".conclab", "dags.db");
+            return where.storeFile();
         }
 
         /** Opens broker, store and a scheduler (not started), runs {@code action}, closes them all. */
@@ -262,11 +272,8 @@ final class DagsCommand {
     }
 
     static void printRun(PrintWriter out, DagScheduler scheduler, DagRun run) {
-        List<TaskInstance> instances = scheduler.instances(run.runId());
-        Map<String, Long> states = instances.stream().collect(Collectors.groupingBy(
-                ti -> ti.state().name().toLowerCase(), TreeMap::new, Collectors.counting()));
-        out.printf("%s  %s  logical %s  %s%n", run.runId(), run.state().name().toLowerCase(), run.logicalDate(),
-                states);
+        DagRunView view = DagRunView.of(run, scheduler.instances(run.runId()));
+        out.printf("%s  %s  logical %s  %s%n", view.runId(), view.state(), run.logicalDate(), view.taskStates());
     }
 
     /** {@code jobs backfill DAG --from --to}. */
@@ -331,12 +338,15 @@ final class DagsCommand {
 
         @Override
         public Integer call() throws IOException {
-            String json;
-            try (DagStore store = options.openStore("trace")) {
-                DagRun run = store.run(runId).orElseThrow(() -> new UsageError("jobs trace: no run " + runId
-                        + " in " + options.storeFile()));
-                json = GanttTrace.of(run, store.tries(runId), System.currentTimeMillis());
+            Optional<String> trace;
+            try {
+                trace = new JobsReader(options.stores()).trace(runId, System.currentTimeMillis());
+            } catch (RuntimeException e) {
+                throw new UsageError("jobs trace: cannot read the DAG store " + options.storeFile() + ": "
+                        + e.getMessage());
             }
+            String json = trace.orElseThrow(() -> new UsageError("jobs trace: no run " + runId + " in "
+                    + options.storeFile()));
             if (outFile == null) {
                 spec.commandLine().getOut().println(json);
             } else {

@@ -14,6 +14,8 @@ import dev.conclab.jobs.worker.PoolKind;
 import dev.conclab.jobs.worker.ShutdownReport;
 import dev.conclab.jobs.worker.Worker;
 import dev.conclab.jobs.worker.WorkerConfig;
+import dev.conclab.lab.jobs.JobsInspection;
+import dev.conclab.lab.jobs.JobsStores;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -22,7 +24,6 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -56,27 +57,15 @@ final class JobsCommand implements Runnable {
                 + " trigger, runs, backfill or trace (see: conclab jobs --help)");
     }
 
-    /** Where the broker is, shared by every subcommand. */
-    static final class BrokerOption {
+    /** {@code --broker URL}: where the broker is; shared by every jobs subcommand and by {@code serve}. */
+    static final class BrokerUrlOption {
         @Option(names = "--broker", paramLabel = "URL",
                 description = "sqlite:PATH or redis://HOST:PORT[/DB][?prefix=P] (default: $CONCLAB_JOBS_BROKER, else"
                         + " sqlite:~/.conclab/jobs.db).")
         String url;
 
-        @Option(names = "--tasks", paramLabel = "CLASS",
-                description = "A Supplier<TaskRegistry> class on the class path (default: the demo tasks: noop, add,"
-                        + " sleep, cpu, echo, fail-always, fail-then-succeed).")
-        String tasks;
-
         String url() {
-            if (url != null) {
-                return url;
-            }
-            String env = System.getenv("CONCLAB_JOBS_BROKER");
-            if (env != null && !env.isBlank()) {
-                return env;
-            }
-            return "sqlite:" + Path.of(System.getProperty("user.home"), ".conclab", "jobs.db");
+            return url != null ? url : JobsStores.defaultBrokerUrl();
         }
 
         Broker open(String command) {
@@ -85,6 +74,25 @@ final class JobsCommand implements Runnable {
             } catch (RuntimeException e) {
                 throw new UsageError("jobs " + command + ": cannot open broker " + url() + ": " + e.getMessage());
             }
+        }
+    }
+
+    /** Where the broker is and which tasks it runs, shared by every subcommand. */
+    static final class BrokerOption {
+        @Mixin
+        BrokerUrlOption where;
+
+        @Option(names = "--tasks", paramLabel = "CLASS",
+                description = "A Supplier<TaskRegistry> class on the class path (default: the demo tasks: noop, add,"
+                        + " sleep, cpu, echo, fail-always, fail-then-succeed).")
+        String tasks;
+
+        String url() {
+            return where.url();
+        }
+
+        Broker open(String command) {
+            return where.open(command);
         }
 
         TaskRegistry registry(String command) {
@@ -346,10 +354,8 @@ final class JobsCommand implements Runnable {
             if (deadLetters < 0 || deadLetters > 1000) {
                 throw new UsageError("jobs inspect: --dead-letters must be in 0..1000, got " + deadLetters);
             }
-            record Inspection(String broker, BrokerStats stats, List<TaskRecord> deadLetters) {
-            }
-            Inspection inspection = withBroker(broker, "inspect", b -> new Inspection(broker.url(), b.stats(),
-                    deadLetters == 0 ? List.of() : b.deadLetters(deadLetters)));
+            JobsInspection inspection = withBroker(broker, "inspect", b -> JobsInspection.of(b, broker.url(),
+                    deadLetters));
             PrintWriter out = spec.commandLine().getOut();
             if (asJson) {
                 out.println(json(inspection));

@@ -2,8 +2,9 @@ package dev.conclab.lab.cli;
 
 import dev.conclab.lab.Lab;
 import dev.conclab.lab.catalog.CatalogException;
-import dev.conclab.lab.catalog.Section;
 import dev.conclab.lab.engine.BadParameterException;
+import dev.conclab.lab.jobs.JobsStores;
+import dev.conclab.lab.web.WebLab;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -14,10 +15,12 @@ import java.util.concurrent.Callable;
 @Command(name = "conclab", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
         version = "conclab 0.1.0",
         description = "A concurrency lab: 105 questions, each answered by an experiment that runs here.",
-        subcommands = {ListCommand.class, ShowCommand.class, ExperimentsCommand.class, RunCommand.class,
-                CheckCommand.class, CrawlCommand.class, ChatCommand.class, JobsCommand.class, EtlCommand.class,
-                DoctorCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "The launcher also takes:  ./conclab test    runs the whole test suite (mvn verify)."})
+        subcommands = {ServeCommand.class, ListCommand.class, ShowCommand.class, ExperimentsCommand.class,
+                RunCommand.class, CheckCommand.class, CrawlCommand.class, ChatCommand.class, JobsCommand.class,
+                EtlCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "With no command: the web lab, as conclab serve starts it. The sections and where to go next:"
+                + " conclab list.",
+                "The launcher also takes:  ./conclab test    runs the whole test suite (mvn verify)."})
 public final class Main implements Callable<Integer> {
 
     static final int OK = 0;
@@ -71,25 +74,11 @@ public final class Main implements Callable<Integer> {
         return lab;
     }
 
-    /** With no command: the sections and their answered counts, then where to go next. */
+    /** With no command: the web lab on the default address, as {@code conclab serve} starts it. */
     @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        Lab lab = lab();
-        out.println("conclab — a concurrency lab. Every answer is backed by an experiment that runs on this machine.");
-        out.println();
-        for (Section section : Section.values()) {
-            var cards = lab.catalog().cards(section);
-            long answered = cards.stream().filter(c -> c.answered()).count();
-            out.printf("  %-16s %2d/%-2d answered   %s%n", section.key(), answered, cards.size(), section.title());
-        }
-        out.printf("%n  %d of %d questions answered.%n%n", lab.catalog().answeredCount(), lab.catalog().size());
-        out.println("Next steps:");
-        out.println("  ./conclab list basics            the questions of a section, with their status");
-        out.println("  ./conclab show basics-04         a card: the answer and the latest evidence");
-        out.println("  ./conclab run cpu-io-matrix      run an experiment (add --quick for a short run)");
-        out.println("  ./conclab check basics --quick   run every experiment behind a section and judge its claims");
-        out.println("  ./conclab --help                 all commands");
-        return OK;
+    public Integer call() throws InterruptedException {
+        return ServeCommand.serve(lab(), WebLab.DEFAULT_HOST, WebLab.DEFAULT_PORT,
+                ServeCommand.checked(JobsStores.defaults()), spec.commandLine().getOut(),
+                spec.commandLine().getErr(), web -> { });
     }
 }

@@ -21,7 +21,8 @@ import java.util.concurrent.TimeoutException;
  * experiment that ignores interrupts longer than that makes {@link RunHandle#awaitStopped()} throw.
  *
  * <p><b>Thread safety:</b> a runner may start many runs concurrently. Finished runs are saved to the
- * {@link ResultStore}, when one was given, before {@link RunHandle#await()} returns.
+ * {@link ResultStore}, when one was given, before {@link RunHandle#await()} returns: completed, failed and timed-out
+ * runs, but not cancelled ones, which would otherwise replace the latest evidence with a run that measured nothing.
  */
 public final class Runner {
 
@@ -113,7 +114,10 @@ public final class Runner {
         MachineFacts machine = MachineFacts.here().withPython(ctx.pythonVersion());
         RunRecord record = new RunRecord(experiment.id(), experiment.title(), ctx.params().values(), ctx.quick(),
                 status, error, started.toString(), seconds, machine, ctx.result(unjudged));
-        store.ifPresent(s -> s.save(record));
+        if (status != RunStatus.CANCELLED) {
+            // A cancelled run measured nothing to the end; the evidence a card shows stays the last real run.
+            store.ifPresent(s -> s.save(record));
+        }
         return record;
     }
 

@@ -6,12 +6,23 @@ import dev.conclab.lab.catalog.Catalog;
 import dev.conclab.lab.catalog.Section;
 import dev.conclab.lab.cli.CliRun.Outcome;
 import dev.conclab.lab.engine.ResultStore;
+import dev.conclab.lab.jobs.JobsStores;
+import dev.conclab.lab.web.WebLab;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -24,8 +35,8 @@ class CliTest {
     private static final Catalog CATALOG = Lab.load().catalog();
 
     @Test
-    void listShowsEveryCardAndEndsWithTheAnsweredCount() {
-        Outcome outcome = conclab("list");
+    void listAllShowsEveryCardAndEndsWithTheAnsweredCount() {
+        Outcome outcome = conclab("list", "--all");
 
         assertThat(outcome.status()).isZero();
         String[] lines = outcome.out().strip().split("\n");
@@ -45,12 +56,68 @@ class CliTest {
     }
 
     @Test
-    void noArgumentsShowsTheSectionsAndTheNextSteps() {
-        Outcome outcome = conclab();
+    void listWithoutASectionShowsTheSectionsAndTheNextSteps() {
+        Outcome outcome = conclab("list");
 
         assertThat(outcome.status()).isZero();
         assertThat(outcome.out()).contains("basics           10/10 answered")
-                .contains(CATALOG.answeredCount() + " of 105 questions answered").contains("./conclab run");
+                .contains(CATALOG.answeredCount() + " of 105 questions answered").contains("./conclab run")
+                .contains("./conclab                        the web lab: open http://127.0.0.1:8000/");
+    }
+
+    /**
+     * With no arguments the launcher starts the web lab on 127.0.0.1:8000; with that port held here, it must say so
+     * in one line that names the port and --port, and exit 2 (which also shows it tried to serve there).
+     */
+    @Test
+    void noArgumentsServesTheWebLabOnTheDefaultPort() throws IOException {
+        ServerSocket held = new ServerSocket();
+        try (held) {
+            try {
+                held.bind(new InetSocketAddress(WebLab.DEFAULT_HOST, WebLab.DEFAULT_PORT));
+            } catch (BindException takenAlready) {
+                // another program holds the port: the lab must report it all the same
+            }
+            assertUsage(conclab(), "conclab: port 8000 on 127.0.0.1 is in use; choose another with --port, e.g."
+                    + " ./conclab serve --port 8001");
+        }
+    }
+
+    @Test
+    void serveOnAFreePortPrintsTheAddressAnswersAndStops() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        List<Integer> statuses = new ArrayList<>();
+
+        int status = ServeCommand.serve(Main.lab(), "127.0.0.1", 0, JobsStores.defaults(), new PrintWriter(out), new PrintWriter(err),
+                web -> {
+                    try (HttpClient http = HttpClient.newHttpClient()) {
+                        statuses.add(http.send(HttpRequest.newBuilder(URI.create(web.address() + "api/systems"))
+                                .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+                    } catch (IOException | InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                    web.close();
+                });
+
+        assertThat(status).isZero();
+        assertThat(statuses).containsExactly(200);
+        assertThat(out.toString()).startsWith("conclab web lab: http://127.0.0.1:").contains("(Ctrl-C stops it)");
+        assertThat(err.toString()).isEmpty();
+    }
+
+    @Test
+    void servingBeyondLoopbackWarnsThatAnyoneThereCanStartRuns() throws Exception {
+        StringWriter err = new StringWriter();
+
+        int status = ServeCommand.serve(Main.lab(), "0.0.0.0", 0, JobsStores.defaults(),
+                new PrintWriter(new StringWriter()),
+                new PrintWriter(err), WebLab::close);
+
+        assertThat(status).isZero();
+        assertThat(err.toString().strip()).startsWith("conclab: warning: listening on 0.0.0.0, not loopback:"
+                + " anyone who can reach this machine on port ").endsWith("can open the lab and start runs on it")
+                .doesNotContain("\n");
     }
 
     @Test
@@ -99,7 +166,7 @@ class CliTest {
     /** Every usage error points at {@code --help}, so every command and subcommand must answer it. */
     @Test
     void everyCommandAnswersHelp() {
-        for (String[] command : new String[][] {{"list"}, {"show"}, {"experiments"}, {"run"}, {"check"},
+        for (String[] command : new String[][] {{"serve"}, {"list"}, {"show"}, {"experiments"}, {"run"}, {"check"},
                 {"crawl"}, {"crawl", "site"}, {"chat"}, {"chat", "serve"}}) {
             String[] args = java.util.Arrays.copyOf(command, command.length + 1);
             args[command.length] = "--help";

@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -205,6 +206,33 @@ class RunnerTest {
         assertThat(read.machine().cores()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(read.result().trace()).hasSize(2);
         assertThat(store.latest("never-run")).isEmpty();
+    }
+
+    @Test
+    void aCancelledRunDoesNotReplaceTheStoredEvidence(@TempDir Path home) throws Exception {
+        ResultStore store = new ResultStore(home);
+        Runner storing = new Runner(Optional.of(store));
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicBoolean block = new AtomicBoolean(false);
+        TestExperiment experiment = new TestExperiment(Duration.ofMinutes(5), ctx -> {
+            if (block.get()) {
+                started.countDown();
+                Thread.sleep(600_000);
+            }
+            ctx.claim(TestExperiment.FIRST, Verdict.check(true, "measured"));
+            ctx.claim(TestExperiment.SECOND, Verdict.check(true, "measured"));
+        });
+        RunRecord completed = storing.run(experiment, ParamValues.resolve(experiment.params(), Map.of(), true), true,
+                ProgressListener.NONE);
+
+        block.set(true);
+        Runner.RunHandle handle = storing.start(experiment, ParamValues.resolve(experiment.params(), Map.of(), true),
+                true, ProgressListener.NONE);
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        handle.cancel();
+
+        assertThat(handle.awaitStopped().status()).isEqualTo(RunStatus.CANCELLED);
+        assertThat(store.latest("test-experiment")).contains(completed);
     }
 
     @Test

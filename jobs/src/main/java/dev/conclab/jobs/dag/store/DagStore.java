@@ -125,6 +125,33 @@ public final class DagStore implements AutoCloseable {
         return queryRuns("SELECT * FROM dag_run WHERE dag_id = ? ORDER BY logical_date, created, run_id", dagId);
     }
 
+    /**
+     * The ids of the DAGs that have runs in this store, whatever DAG definitions are loaded (a DAG whose file is
+     * gone keeps its runs): the DAG with the newest run (latest logical date, then latest creation) first, ties by
+     * id; at most {@code limit} of them. Reads only.
+     *
+     * @throws IllegalArgumentException if {@code limit} is negative
+     */
+    public synchronized List<String> dagIds(int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must be >= 0, got " + limit);
+        }
+        return guard(() -> {
+            try (PreparedStatement ps = connection.prepareStatement("""
+                    SELECT dag_id FROM dag_run GROUP BY dag_id
+                    ORDER BY MAX(logical_date) DESC, MAX(created) DESC, dag_id LIMIT ?""")) {
+                ps.setInt(1, limit);
+                List<String> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
     /** The DAG's runs in one state, oldest logical date first. */
     public synchronized List<DagRun> runs(String dagId, DagRunState state) {
         return queryRuns("SELECT * FROM dag_run WHERE dag_id = ? AND state = ? ORDER BY logical_date, created, run_id",

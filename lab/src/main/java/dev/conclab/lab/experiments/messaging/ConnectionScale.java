@@ -289,10 +289,23 @@ public final class ConnectionScale implements Experiment {
                 batch.add(client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(20))
                         .buildAsync(URI.create(uri + "?name=idle" + i), idle));
             }
-            for (CompletableFuture<WebSocket> f : batch) {
-                sockets.add(f.get(30, TimeUnit.SECONDS));
+            for (int i = 0; i < batch.size(); i++) {
+                try {
+                    sockets.add(batch.get(i).get(30, TimeUnit.SECONDS));
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw refused(uri, start + i, sockets.size(), e);
+                }
             }
         }
+    }
+
+    /** Names the connection a handshake failed on and, when the server answered, its status and body. */
+    private static ProbeException refused(URI uri, int index, int open, java.util.concurrent.ExecutionException e) {
+        String answer = e.getCause() instanceof java.net.http.WebSocketHandshakeException h
+                ? "HTTP " + h.getResponse().statusCode() + " " + h.getResponse().body()
+                : String.valueOf(e.getCause());
+        return new ProbeException("WebSocket handshake " + index + " to " + uri + " failed with " + open
+                + " open: " + answer, e.getCause());
     }
 
     /** {connections, heap, OS threads, RSS} of the child now. */
