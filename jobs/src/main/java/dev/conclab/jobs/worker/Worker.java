@@ -553,6 +553,10 @@ public final class Worker implements AutoCloseable {
 
         dispatcher.interrupt();
         joinQuietly(dispatcher);
+        // Counted before anything is given back: with the dispatcher stopped no task starts any more, and a task
+        // that finishes while the prefetched ones are being released still counts as finished in flight.
+        int runningAtStop = (int) held.values().stream().filter(e -> e.state.get() == InFlight.State.RUNNING)
+                .count();
 
         int releasedPrefetched = 0;
         for (InFlight entry : List.copyOf(held.values())) {
@@ -563,8 +567,6 @@ public final class Worker implements AutoCloseable {
                 releasedPrefetched++;
             }
         }
-        int runningAtStop = (int) held.values().stream().filter(e -> e.state.get() == InFlight.State.RUNNING)
-                .count();
         synchronized (finishedSignal) {
             while (!held.isEmpty() && System.nanoTime() < until) {
                 long left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime());
