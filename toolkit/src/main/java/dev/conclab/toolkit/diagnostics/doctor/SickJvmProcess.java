@@ -15,7 +15,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A {@link SickJvm} running in a child JVM of this one, started only once it is ready (its condition holds), and
- * stopped with all its descendants by {@link #close()}. Use it in try-with-resources or a {@code finally}.
+ * stopped with all its descendants by {@link #close()}, which also deletes the attach socket a killed JVM leaves. Use it in try-with-resources or a {@code finally}.
  *
  * <p>Thread safety: {@link #pid()} may be called from any thread; {@link #close()} is idempotent and may be called
  * from any thread. Blocking: {@link #start} blocks until the child is ready (at most its timeout); {@link #close()}
@@ -95,7 +95,10 @@ public final class SickJvmProcess implements AutoCloseable {
         }
     }
 
-    /** Kills the child and its descendants and waits for it (at most 10 s). */
+    /**
+     * Kills the child and its descendants and waits for it (at most 10 s); then deletes the attach socket the
+     * doctor's {@code jcmd} made it create, which a killed JVM leaves in {@code /tmp} ({@link AttachSocket}).
+     */
     @Override
     public void close() {
         try {
@@ -110,5 +113,6 @@ public final class SickJvmProcess implements AutoCloseable {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
         p.waitFor(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        AttachSocket.deleteLeftBy(p.toHandle());
     }
 }
