@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -107,8 +108,12 @@ public final class SickJvmProcess implements AutoCloseable {
 
     private static void stop(Process p) throws InterruptedException {
         // Descendants first: once the child is gone they could no longer be found through it.
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        List<ProcessHandle> descendants = p.descendants().toList();
+        descendants.forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
         p.waitFor(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        // The doctor attached to it, and SIGKILL leaves the JVM's attach socket in /tmp.
+        AttachSocket.deleteAfterExit(p.toHandle());
+        descendants.forEach(AttachSocket::deleteAfterExit);
     }
 }
