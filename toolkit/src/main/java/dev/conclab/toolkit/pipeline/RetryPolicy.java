@@ -30,7 +30,7 @@ import java.util.random.RandomGenerator;
 public record RetryPolicy(int maxAttempts, Duration base, Duration cap, Jitter jitter,
                           Predicate<? super Exception> retryable) {
 
-    /** How a wait is drawn below its ceiling (names from the AWS Architecture Blog, "Exponential Backoff And Jitter"). */
+    /** How a wait is drawn below its ceiling (names from the AWS blog "Exponential Backoff And Jitter"). */
     public enum Jitter {
         /** Exactly the ceiling: retries of items that failed together come back together. */
         NONE,
@@ -99,7 +99,7 @@ public record RetryPolicy(int maxAttempts, Duration base, Duration cap, Jitter j
         return !(e instanceof InterruptedException) && retryable.test(e);
     }
 
-    /** The ceiling of the wait before retry {@code n} (1-based): {@code min(cap, base × 2^(n-1))}, without overflow. */
+    /** The ceiling of the wait before retry {@code n} (1-based): {@code min(cap, base × 2^(n-1))}, saturating. */
     public Duration maxDelay(int n) {
         return Duration.ofNanos(ceilingNanos(n));
     }

@@ -280,7 +280,7 @@ public final class FaultTolerantPipeline implements Experiment {
             return i;
         }
 
-        /** The shortest gap before a retry over the policy's least wait for it (≥ 1 if every retry waited); 0 if none. */
+        /** The shortest gap before a retry over the policy's least wait for it (≥ 1 if all waited); 0 if none. */
         double shortestWaitOverLeast() {
             long v = shortestPerMille.get();
             return v == Long.MAX_VALUE ? 0 : v / 1_000.0;
