@@ -58,7 +58,7 @@ final class ItemRunner {
                 if (p.isCancelled()) {
                     throw e;
                 }
-                failure = e; // interrupted by something else: this item failed, and is not retried
+                failure = e; // interrupted by something else: this item failed (rethrowing would end the worker and lose it)
             } catch (Exception e) {
                 failure = e;
             }

@@ -164,8 +164,9 @@ public final class PipelineBuilder {
         if (options.timeout() == null) {
             return null;
         }
+        // a limit above a year is clamped to one: as good as none, and deadlines then never overflow
         long nanos = options.timeout().compareTo(Duration.ofDays(365)) > 0 ? Duration.ofDays(365).toNanos()
-                : options.timeout().toNanos(); // a year is no limit, and keeps deadline arithmetic from overflowing
+                : options.timeout().toNanos();
         Watchdog wd = new Watchdog(nanos);
         tasks.add(new Task("pipeline-" + stage + "-watchdog", false, p -> wd.run()));
         return wd;
