@@ -266,6 +266,19 @@ class PipelineRetryTest {
     }
 
     @Test
+    void aLimitTooLargeForNanosIsClampedNotOverflowed() throws Exception {
+        List<Integer> sunk = new CopyOnWriteArrayList<>();
+        PipelineBuilder b = Pipeline.builder();
+        b.source("src", range(100))
+                .map("call", StageOptions.parallel(2).withTimeout(Duration.ofSeconds(Long.MAX_VALUE)), i -> i)
+                .sink("sink", sunk::add);
+        Pipeline p = b.start();
+        assertThat(p.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(sunk).hasSize(100);
+        assertThat(stats(p, "call").timeouts()).isZero();
+    }
+
+    @Test
     void aCallThatSwallowsTheInterruptStillTimesOut() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         List<Integer> sunk = new CopyOnWriteArrayList<>();
