@@ -10,7 +10,8 @@ import java.util.random.RandomGenerator;
 /**
  * How a stage retries an item whose call failed: at most {@code maxAttempts} calls in all, the first one included
  * (as Resilience4j's {@code maxAttempts} and Guava Retryer's {@code stopAfterAttempt}), with an exponential backoff
- * between them. Immutable and thread-safe; the {@code with...} and {@code retry...} methods return copies.
+ * between them. Immutable, and thread-safe if {@code retryable} is (the stage's workers call it concurrently);
+ * the {@code with...} and {@code retry...} methods return copies.
  *
  * <p>The wait before retry {@code n} (1 for the second call) is at most {@code min(cap, base × 2^(n-1))}, its
  * <em>ceiling</em>, and is drawn with the {@link Jitter}: {@code FULL} uniformly from {@code [0, ceiling]} (Celery's
