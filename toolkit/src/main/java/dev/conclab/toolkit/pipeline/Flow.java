@@ -95,8 +95,8 @@ public final class Flow<T> {
             w.countIn();
             R r = runner.apply(p, fn, item);
             if (r != null) {
+                w.countOut(); // before the hand-over: an interrupted send leaves the item in flight, not unsent
                 out.send(r);
-                w.countOut();
             }
         }
         out.flush();
@@ -163,8 +163,8 @@ public final class Flow<T> {
                         try {
                             next = r.receive(deadline - System.nanoTime(), TimeUnit.NANOSECONDS, s::flush);
                         } catch (TimeoutException e) {
-                            s.send(batch);
                             w.countOut();
+                            s.send(batch);
                             batch = new ArrayList<>(size);
                             continue;
                         }
@@ -178,14 +178,14 @@ public final class Flow<T> {
                     }
                     batch.add(next);
                     if (batch.size() == size) {
-                        s.send(batch);
                         w.countOut();
+                        s.send(batch);
                         batch = new ArrayList<>(size);
                     }
                 }
                 if (!batch.isEmpty()) {
-                    s.send(batch);
                     w.countOut();
+                    s.send(batch);
                 }
                 s.flush();
             } catch (InterruptedException | ChannelClosedException e) {
@@ -301,6 +301,7 @@ public final class Flow<T> {
                 while ((item = r.receive(flushAll)) != null) {
                     w.countIn();
                     if (key == null) {
+                        w.countOut();
                         for (Sender<T> s : senders) {
                             s.send(item);
                         }
@@ -312,9 +313,9 @@ public final class Flow<T> {
                             b.deadLetter(m, item, e);
                             continue;
                         }
+                        w.countOut();
                         senders.get(Math.floorMod(Objects.hashCode(k), n)).send(item);
                     }
-                    w.countOut();
                 }
                 flushAll.run();
             } catch (InterruptedException | ChannelClosedException e) {
@@ -365,8 +366,8 @@ public final class Flow<T> {
             T item;
             while ((item = in.receive(flush)) != null) {
                 w.countIn();
-                s.send(item);
                 w.countOut();
+                s.send(item);
             }
             s.flush();
         } catch (InterruptedException | ChannelClosedException e) {
@@ -472,8 +473,8 @@ public final class Flow<T> {
                     b.deadLetter(m, item, e);
                 }
                 if (result != null) {
-                    s.send(result);
                     w.countOut();
+                    s.send(result);
                 }
             }
             s.flush();

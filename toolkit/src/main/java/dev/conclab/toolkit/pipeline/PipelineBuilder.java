@@ -66,8 +66,10 @@ public final class PipelineBuilder {
                         if (p.isDraining()) {
                             return false;
                         }
-                        s.send(item);
+                        // Counted before the hand-over: if cancel() interrupts it, the item stays in the
+                        // sender's batch, where a receiver may already have taken it; it is in flight, not unsent.
                         w.countOut();
+                        s.send(item);
                         return true;
                     });
                     ended = true;

@@ -9,7 +9,9 @@ import java.time.Duration;
  * @param name          the stage's name
  * @param parallelism   the stage's number of workers
  * @param itemsIn       items the stage has taken from its input
- * @param itemsOut      items the stage has passed on (or consumed, for a sink)
+ * @param itemsOut      items the stage has passed on (or consumed, for a sink); an item counts once it is in the
+ *                      stage's outgoing batch, before the hand-over, so one whose hand-over {@code cancel()}
+ *                      interrupts counts as passed on (and lost in flight), never as not sent
  * @param failed        items sent to the dead letters by this stage
  * @param queueDepth    items sent toward the stage and not yet taken up by its workers, counted one by one: in its
  *                      input channel, in the partial batches of the workers sending to it, and in the chunks its
