@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,8 +34,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * {@code /api/systems/chat/server}: the web lab starts a chat server of each model in its JVM on 127.0.0.1 and a
  * free port, a real WebSocket client chats on it and the stats count that, one at a time (409), bad bodies (400),
- * DELETE and {@link WebLab#close()} stop it (the port refuses connections, no thread is left), and an idle one
- * stops itself.
+ * DELETE and {@link WebLab#close()} stop it (the port refuses connections, no thread is left), an idle one stops
+ * itself, and one with a client connected past the idle limit does not.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ChatApiTest extends WebApiTestBase {
@@ -201,6 +202,39 @@ class ChatApiTest extends WebApiTestBase {
         }
     }
 
+    /**
+     * The idle limit counts time with no connection only: driven on a clock of the test's and checked by the test
+     * (the watchdog's own wake-ups, every 30 s at this limit, check the same clock, so they change nothing).
+     */
+    @Test
+    void aChatWithAClientConnectedPastTheIdleLimitKeepsRunning() throws Exception {
+        Duration limit = Duration.ofMinutes(30);
+        AtomicLong now = new AtomicLong();
+        try (ChatHost host = new ChatHost(limit, now::get); HttpClient http = HttpClient.newHttpClient()) {
+            ChatHost.Running running = ((ChatHost.Outcome.Started) host.start(ChatModel.EVENTLOOP)).running();
+            try (TestClient client = TestClient.connect(http,
+                    URI.create("ws://127.0.0.1:" + running.port() + "/chat"), null)) {
+                connectionsUntil(running, 1);
+                now.addAndGet(2 * limit.toNanos());
+
+                assertThat(host.checkIdle()).as("stopped with a client connected").isFalse();
+                assertThat(host.current()).contains(running);
+                assertThat(accepts(running.port())).isTrue();
+            }
+            connectionsUntil(running, 0);
+            now.addAndGet(limit.toNanos() - 1); // idle from the last check that saw the client
+            assertThat(host.checkIdle()).as("stopped 1 ns before the idle limit").isFalse();
+            assertThat(host.current()).contains(running);
+
+            now.incrementAndGet();
+            assertThat(host.checkIdle()).as("stopped at the idle limit").isTrue();
+            assertThat(host.current()).isEmpty();
+            assertThat(host.lastStop()).isEqualTo("eventloop on " + running.url()
+                    + " stopped after 30 minutes with no connection");
+            assertThat(accepts(running.port())).isFalse();
+        }
+    }
+
     @Test
     void aClosedHostStartsNothing() {
         ChatHost host = new ChatHost(Duration.ofMinutes(1));
@@ -219,6 +253,15 @@ class ChatApiTest extends WebApiTestBase {
         } while (!done.test(stats) && System.nanoTime() < deadline);
         assertThat(done).as("stats never got there: " + stats).accepts(stats);
         return stats;
+    }
+
+    /** Waits until {@code running} counts {@code n} connections, for at most {@link #WAIT}. */
+    private static void connectionsUntil(ChatHost.Running running, int n) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (running.server().stats().connections() != n && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(running.server().stats().connections()).as("connections").isEqualTo(n);
     }
 
     /** Whether something listens on 127.0.0.1:{@code port}. */
