@@ -35,7 +35,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * {@code /api/systems/chat/server}: the web lab starts a chat server of each model in its JVM on 127.0.0.1 and a
  * free port, a real WebSocket client chats on it and the stats count that, one at a time (409), bad bodies (400),
  * DELETE and {@link WebLab#close()} stop it (the port refuses connections, no thread is left), an idle one stops
- * itself, and one with a client connected past the idle limit does not.
+ * itself, and one with a client connected past the idle limit does not. A lab served beyond loopback says so (for
+ * the page's warning) and still starts its chat on 127.0.0.1.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ChatApiTest extends WebApiTestBase {
@@ -62,6 +63,7 @@ class ChatApiTest extends WebApiTestBase {
         int port = chat.get("port").asInt();
         assertThat(port).isPositive().isNotEqualTo(lab.lab.port());
         assertThat(chat.get("running").asBoolean()).isTrue();
+        assertThat(chat.get("labOnLoopback").asBoolean()).as("the test lab is on 127.0.0.1").isTrue();
         assertThat(chat.get("model").asText()).isEqualTo(model.id());
         assertThat(chat.get("url").asText()).isEqualTo("http://127.0.0.1:" + port + "/");
         assertThat(chat.get("websocket").asText()).isEqualTo("ws://127.0.0.1:" + port + "/chat");
@@ -182,6 +184,29 @@ class ChatApiTest extends WebApiTestBase {
         assertThat(accepts(port)).as("the chat's port after the lab closed").isFalse();
         assertThat(WebLabLifecycleTest.threadsLeft(before)).as("threads left after closing the lab and its "
                 + model + " chat").isEmpty();
+    }
+
+    /**
+     * The chat server stays on 127.0.0.1 when the lab is served on every interface ({@code serve --host 0.0.0.0}),
+     * and the API says the lab is not on loopback, so that the page can warn the link only works on its machine.
+     */
+    @Test
+    void aLabServedBeyondLoopbackSaysSoAndStillStartsItsChatOnLoopback(@TempDir Path otherHome) {
+        assertThat(api.get(PATH).json().get("labOnLoopback").asBoolean()).as("positive control: 127.0.0.1").isTrue();
+        try (TestLab wide = new TestLab(otherHome, 1, "0.0.0.0"); Api client = new Api(wide.lab)) {
+            assertThat(wide.lab.loopback()).isFalse();
+            JsonNode idle = client.get(PATH).json();
+            assertThat(idle.get("running").asBoolean()).isFalse();
+            assertThat(idle.get("labOnLoopback").asBoolean()).isFalse();
+
+            Api.Answer started = client.post(PATH, "{\"model\": \"vthreads\"}");
+
+            assertThat(started.status()).as(started.body()).isEqualTo(201);
+            assertThat(started.json().get("labOnLoopback").asBoolean()).isFalse();
+            assertThat(started.json().get("url").asText()).startsWith("http://127.0.0.1:");
+            assertThat(client.get(PATH).json().get("labOnLoopback").asBoolean()).isFalse();
+            assertThat(client.delete(PATH).status()).isEqualTo(200);
+        }
     }
 
     @Test
