@@ -51,6 +51,9 @@ public final class OrderGenerator {
     /** What was written. */
     public record Result(List<Path> files, long records, long badRecords, long bytes) {}
 
+    /** The bytes written between two checks of the interrupt status. */
+    public static final int CHUNK_BYTES = 1 << 20;
+
     static final String[] COUNTRIES = {"DE", "FR", "GB", "US", "JP", "CH", "SE", "IT", "ES", "NL",
             "PL", "AT", "BE", "DK", "FI", "NO", "PT", "IE", "CA", "AU"};
     private static final int DAYS = 90;
@@ -72,10 +75,11 @@ public final class OrderGenerator {
      * Generates the files of {@code spec}, replacing files of the same names, on the calling thread.
      *
      * <p>Cancellable by interruption, as {@code EtlJob.run} is: after each {@value #CHUNK_BYTES} bytes of a file it
-     * calls {@code afterChunk} with the bytes written so far, then checks the calling thread's interrupt status
-     * (it also checks before each file, and calls {@code afterChunk} once more with the total at the end). When it is set, or when anything fails, the files this call wrote are deleted (the
-     * partial one included) and the interruption is thrown as {@link InterruptedException} (status cleared). Files
-     * are written through plain streams, not interruptible channels, so an interrupt never breaks a write halfway.
+     * calls {@code afterChunk} with the bytes written so far, then checks the calling thread's interrupt status (it
+     * also checks before each file, and calls {@code afterChunk} once more with the total at the end). When the
+     * status is set, or when anything fails, the files this call wrote are deleted (the partial one included) and
+     * the interruption is thrown as {@link InterruptedException} (status cleared). Files are written through plain
+     * streams, not interruptible channels, so an interrupt never breaks a write halfway.
      *
      * @param afterChunk called on the calling thread with the bytes written so far (uncompressed)
      * @throws InterruptedException when the thread was interrupted; no file of this call is left
@@ -98,11 +102,9 @@ public final class OrderGenerator {
         }
     }
 
-    /** The bytes written between two checks of the interrupt status. */
-    public static final int CHUNK_BYTES = 1 << 20;
-
     /** Writes the files, adding each path to {@code paths} before it is opened, so a failure can delete it. */
-    private Result write(Spec spec, LongConsumer afterChunk, List<Path> paths) throws IOException, InterruptedException {
+    private Result write(Spec spec, LongConsumer afterChunk, List<Path> paths)
+            throws IOException, InterruptedException {
         long perFile = Math.max(1, spec.bytes() / spec.files());
         long records = 0, bad = 0, written = 0, nextId = 1;
         for (int f = 0; f < spec.files(); f++) {

@@ -3,7 +3,6 @@ package dev.conclab.lab.web;
 import dev.conclab.chat.ChatConfig;
 import dev.conclab.chat.ChatModel;
 import dev.conclab.chat.ChatServer;
-import dev.conclab.chat.ChatStats;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -27,8 +26,8 @@ import java.util.function.LongSupplier;
  * while the server starts or drains ({@link #DRAIN} at most); {@link #current()} never blocks. Each running server
  * has one virtual watchdog thread that wakes every {@code idleLimit / 10} (at most every 30 s) to look at its
  * connection count ({@link #checkIdle()}): a server is idle from the last wake-up that saw a connection, or from its
- * start, on the host's clock (injectable for tests); stopping the server ends and joins it, so when {@link #stop} or {@link #close()} returns no
- * thread of the server or of this class is left.
+ * start, on the host's clock (injectable for tests); stopping the server ends and joins it, so when {@link #stop} or
+ * {@link #close()} returns no thread of the server or of this class is left.
  */
 final class ChatHost implements AutoCloseable {
 
