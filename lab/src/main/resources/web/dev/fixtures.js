@@ -1,5 +1,5 @@
 // DEV ONLY: a stand-in for the lab's JSON API, used when a page is opened with ?fixtures=1 (see js/api.js). It
-// answers from dev/fixtures/*.json, which MakeFixtures.java (beside this file) writes from the real catalog and the
+// answers from dev/fixtures/*.json, which lab/src/dev/MakeFixtures.java writes from the real catalog and the
 // real stored results, so the pages can be built and screenshot without the server:
 //
 //   python3 -m http.server 18082 -d lab/src/main/resources/web

@@ -35,7 +35,8 @@ const CHAT_STATS = [
 /**
  * The chat page: the reader picks a model and presses Start; the lab starts that chat server in its own JVM on
  * 127.0.0.1 (POST /api/systems/chat/server), then shows its address, a link to the chat's own browser client, its
- * counters read every second, and Stop. The page's signal stops the polling and any request in flight.
+ * counters read every second, and Stop. When the API says the lab is not on loopback, a warning says that link only
+ * works on the lab's machine. The page's signal stops the polling and any request in flight.
  */
 function chatPage(el, system, signal) {
   const model = h('select', { id: 'chat-model', name: 'model' },
@@ -44,6 +45,10 @@ function chatPage(el, system, signal) {
   const stop = h('button', { type: 'button', dataset: { action: 'stop-chat' } }, 'Stop');
   const error = h('p', { class: 'error', role: 'alert', hidden: true });
   const notice = h('p', { class: 'notice', hidden: true });
+  // the lab is served beyond loopback (serve --host 0.0.0.0) but the chat stays on 127.0.0.1 by design
+  const remote = h('p', { class: 'warning chat-remote', hidden: true },
+    'This lab is served beyond loopback, but its chat server listens on 127.0.0.1 only: the address and the '
+    + 'client link below work only in a browser on the machine that runs the lab.');
   const name = h('input', { id: 'chat-name', type: 'text', maxlength: '32', autocomplete: 'nickname',
     placeholder: 'alice' });
   const link = h('a', { class: 'button primary', target: '_blank', rel: 'noopener', dataset: { action: 'open-chat' } },
@@ -82,6 +87,7 @@ function chatPage(el, system, signal) {
   /** Shows what GET/POST answered: the running server or the start form. */
   const show = (chat) => {
     const running = chat.running === true;
+    remote.hidden = chat.labOnLoopback !== false;
     panel.hidden = !running;
     form.hidden = running;
     if (!running) {
@@ -164,7 +170,7 @@ function chatPage(el, system, signal) {
   el.append(
     h('p', {}, 'Start a chat server inside this lab: it listens on 127.0.0.1 on a free port and serves its own '
       + 'browser client there. Open the client in two tabs to chat with yourself, and watch the counters move.'),
-    form, error, notice, panel,
+    remote, form, error, notice, panel,
     h('p', { class: 'hint' }, 'One chat server at a time. It stops after 30 minutes with no connection, and when '
       + 'the lab stops. From a terminal: ', h('code', {}, './conclab chat serve --model vthreads --port 8080'), '.'));
 

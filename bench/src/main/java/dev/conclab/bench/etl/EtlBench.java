@@ -170,7 +170,7 @@ public final class EtlBench {
     }
 
     /** The generated file set for {@code s}, generated now unless a previous run left it complete. */
-    static Path inputSet(Settings s, PrintStream progress) throws IOException {
+    static Path inputSet(Settings s, PrintStream progress) throws IOException, InterruptedException {
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "conclab-bench-etl", Sizes.format(s.bytes())
                 .replace(' ', '_') + "-" + s.files());
         Path marker = dir.resolve("complete.txt");

@@ -4,9 +4,9 @@ import dev.conclab.etl.parse.Orders;
 import dev.conclab.etl.parse.RecordFormat;
 
 import java.io.BufferedOutputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,13 +15,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.function.LongConsumer;
 import java.util.zip.GZIPOutputStream;
 
 /**
  * Writes deterministic order files: the same {@link Spec} always produces the same bytes (file {@code i} draws from
  * its own generator seeded by {@code seed} and {@code i}, so files could be written in parallel). A fraction
  * {@code badRate} of the records is malformed in one of several ways, each rejected by the parsers with a distinct
- * reason. Not thread safe; one instance per call.
+ * reason. Cancellable by interrupting the generating thread: it stops within one chunk ({@value #CHUNK_BYTES} bytes)
+ * and leaves none of its files behind. Not thread safe; one instance per call.
  */
 public final class OrderGenerator {
 
@@ -49,6 +51,9 @@ public final class OrderGenerator {
     /** What was written. */
     public record Result(List<Path> files, long records, long badRecords, long bytes) {}
 
+    /** The bytes written between two checks of the interrupt status. */
+    public static final int CHUNK_BYTES = 1 << 20;
+
     static final String[] COUNTRIES = {"DE", "FR", "GB", "US", "JP", "CH", "SE", "IT", "ES", "NL",
             "PL", "AT", "BE", "DK", "FI", "NO", "PT", "IE", "CA", "AU"};
     private static final int DAYS = 90;
@@ -61,19 +66,57 @@ public final class OrderGenerator {
 
     private final byte[] line = new byte[256];
 
-    /** Generates the files of {@code spec}, replacing files of the same names. */
-    public Result generate(Spec spec) throws IOException {
+    /** Generates the files of {@code spec} as {@link #generate(Spec, LongConsumer)} does, with no progress callback. */
+    public Result generate(Spec spec) throws IOException, InterruptedException {
+        return generate(spec, written -> { });
+    }
+
+    /**
+     * Generates the files of {@code spec}, replacing files of the same names, on the calling thread.
+     *
+     * <p>Cancellable by interruption, as {@code EtlJob.run} is: after each {@value #CHUNK_BYTES} bytes of a file it
+     * calls {@code afterChunk} with the bytes written so far, then checks the calling thread's interrupt status (it
+     * also checks before each file, and calls {@code afterChunk} once more with the total at the end). When the
+     * status is set, or when anything fails, the files this call wrote are deleted (the partial one included) and
+     * the interruption is thrown as {@link InterruptedException} (status cleared). Files are written through plain
+     * streams, not interruptible channels, so an interrupt never breaks a write halfway.
+     *
+     * @param afterChunk called on the calling thread with the bytes written so far (uncompressed)
+     * @throws InterruptedException when the thread was interrupted; no file of this call is left
+     */
+    public Result generate(Spec spec, LongConsumer afterChunk) throws IOException, InterruptedException {
+        Objects.requireNonNull(afterChunk, "afterChunk");
         Files.createDirectories(spec.dir());
-        long perFile = Math.max(1, spec.bytes() / spec.files());
         List<Path> paths = new ArrayList<>();
+        try {
+            return write(spec, afterChunk, paths);
+        } catch (Throwable failure) {
+            for (Path p : paths) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    failure.addSuppressed(e);
+                }
+            }
+            throw failure;
+        }
+    }
+
+    /** Writes the files, adding each path to {@code paths} before it is opened, so a failure can delete it. */
+    private Result write(Spec spec, LongConsumer afterChunk, List<Path> paths)
+            throws IOException, InterruptedException {
+        long perFile = Math.max(1, spec.bytes() / spec.files());
         long records = 0, bad = 0, written = 0, nextId = 1;
         for (int f = 0; f < spec.files(); f++) {
+            checkInterrupt();
             String name = String.format("orders-%04d.%s%s", f, spec.format().extension(), spec.gzip() ? ".gz" : "");
             Path path = spec.dir().resolve(name);
+            paths.add(path);
             SplittableRandom random = new SplittableRandom(spec.seed() * 1_000_003L + f);
-            try (OutputStream raw = Files.newOutputStream(path);
+            try (OutputStream raw = new FileOutputStream(path.toFile());
                  OutputStream out = new BufferedOutputStream(spec.gzip() ? new GZIPOutputStream(raw, 1 << 16) : raw, 1 << 16)) {
                 long fileBytes = 0;
+                long nextCheck = CHUNK_BYTES;
                 if (spec.format() == RecordFormat.CSV) {
                     byte[] header = (Orders.CSV_HEADER + "\n").getBytes(StandardCharsets.US_ASCII);
                     out.write(header);
@@ -86,12 +129,23 @@ public final class OrderGenerator {
                     fileBytes += n;
                     records++;
                     if (malformed) bad++;
+                    if (fileBytes >= nextCheck) {
+                        nextCheck += CHUNK_BYTES;
+                        afterChunk.accept(written + fileBytes);
+                        checkInterrupt();
+                    }
                 }
                 written += fileBytes;
             }
-            paths.add(path);
         }
+        afterChunk.accept(written);
         return new Result(List.copyOf(paths), records, bad, written);
+    }
+
+    private static void checkInterrupt() throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException("order generation interrupted");
+        }
     }
 
     private static final int MALFORMATIONS = 6;

@@ -45,7 +45,7 @@ class CsvFastPathTest {
     }
 
     @Test
-    void takesEveryGoodGeneratedLineAndLeavesEveryRejectToTheGeneralPath(@TempDir Path dir) throws IOException {
+    void takesEveryGoodGeneratedLineAndLeavesEveryRejectToTheGeneralPath(@TempDir Path dir) throws Exception {
         new OrderGenerator().generate(new OrderGenerator.Spec(dir, 2 << 20, 1, RecordFormat.CSV, false, 0.02, 11));
         byte[] all;
         try (var files = Files.list(dir)) {

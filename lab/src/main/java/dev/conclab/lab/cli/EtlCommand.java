@@ -80,7 +80,7 @@ final class EtlCommand implements Runnable {
         CommandSpec spec;
 
         @Override
-        public Integer call() throws IOException {
+        public Integer call() throws IOException, InterruptedException {
             OrderGenerator.Spec s;
             try {
                 s = new OrderGenerator.Spec(out, Sizes.parse(size), files, format("generate", format), gzip, badRate, seed);

@@ -12,9 +12,11 @@ import java.util.Map;
  * The chat system's page: the web lab starts one chat server in its own JVM ({@link ChatHost}: 127.0.0.1, a free
  * port, at most one, stopped after an idle limit and when the lab closes).
  * <ul>
- *   <li>{@code GET /api/systems/chat/server} → {@code {"running": false}} (with {@code "lastStop"} once one has
- *       stopped) or {@code {"running": true, "model", "port", "url", "websocket", "startedAt", "stats"}}, where
- *       {@code url} is the chat's own browser client and {@code stats} the server's {@code ChatStats} now;</li>
+ *   <li>{@code GET /api/systems/chat/server} → {@code {"running": false, "labOnLoopback"}} (with
+ *       {@code "lastStop"} once one has stopped) or {@code {"running": true, "labOnLoopback", "model", "port", "url",
+ *       "websocket", "startedAt", "stats"}}, where {@code url} is the chat's own browser client, {@code stats} the
+ *       server's {@code ChatStats} now, and {@code labOnLoopback} false when the lab is served beyond loopback (the
+ *       chat's 127.0.0.1 address then works only in a browser on the lab's machine);</li>
  *   <li>{@code POST /api/systems/chat/server} {@code {"model": "vthreads"}} → 201 with the same; 400 for a body that
  *       is not that (unknown model, unknown field, not JSON); 409 naming the server that runs;</li>
  *   <li>{@code DELETE /api/systems/chat/server} → 200 {@code {"running": false, "stopped": model, "stats"}} (the last
@@ -29,9 +31,15 @@ final class ChatApi implements AutoCloseable {
     private static final String SHAPE = "{\"model\": \"eventloop\" | \"vthreads\" | \"platform\"}";
 
     private final ChatHost host;
+    private final boolean labOnLoopback;
 
-    ChatApi(ChatHost host) {
+    /**
+     * @param labOnLoopback whether the lab itself listens on loopback only; when not, its readers may sit on other
+     *                      machines, where the chat's 127.0.0.1 address does not reach it, and the page warns them
+     */
+    ChatApi(ChatHost host, boolean labOnLoopback) {
         this.host = host;
+        this.labOnLoopback = labOnLoopback;
     }
 
     void show(Context ctx) {
@@ -71,9 +79,10 @@ final class ChatApi implements AutoCloseable {
     }
 
     private Map<String, Object> view() {
-        return host.current().map(ChatApi::view).orElseGet(() -> {
+        return host.current().map(this::view).orElseGet(() -> {
             Map<String, Object> none = new LinkedHashMap<>();
             none.put("running", false);
+            none.put("labOnLoopback", labOnLoopback);
             if (host.lastStop() != null) {
                 none.put("lastStop", host.lastStop());
             }
@@ -81,9 +90,10 @@ final class ChatApi implements AutoCloseable {
         });
     }
 
-    private static Map<String, Object> view(ChatHost.Running running) {
+    private Map<String, Object> view(ChatHost.Running running) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("running", true);
+        view.put("labOnLoopback", labOnLoopback);
         view.put("model", running.model().id());
         view.put("port", running.port());
         view.put("url", running.url());

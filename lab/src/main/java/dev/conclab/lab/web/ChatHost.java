@@ -3,7 +3,6 @@ package dev.conclab.lab.web;
 import dev.conclab.chat.ChatConfig;
 import dev.conclab.chat.ChatModel;
 import dev.conclab.chat.ChatServer;
-import dev.conclab.chat.ChatStats;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -13,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * The one chat server the web lab may run inside its own JVM: started on {@code 127.0.0.1}, on a port the system
@@ -25,8 +25,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Thread safety.</b> Safe for concurrent use. Starts and stops are serialised by one lock and block the caller
  * while the server starts or drains ({@link #DRAIN} at most); {@link #current()} never blocks. Each running server
  * has one virtual watchdog thread that wakes every {@code idleLimit / 10} (at most every 30 s) to look at its
- * connection count; stopping the server ends and joins it, so when {@link #stop} or {@link #close()} returns no
- * thread of the server or of this class is left.
+ * connection count ({@link #checkIdle()}): a server is idle from the last wake-up that saw a connection, or from its
+ * start, on the host's clock (injectable for tests); stopping the server ends and joins it, so when {@link #stop} or
+ * {@link #close()} returns no thread of the server or of this class is left.
  */
 final class ChatHost implements AutoCloseable {
 
@@ -65,6 +66,7 @@ final class ChatHost implements AutoCloseable {
     }
 
     private final Duration idleLimit;
+    private final LongSupplier nanoTime;
     private final ReentrantLock lock = new ReentrantLock();
     private volatile Running current;           // written under lock
     private volatile String lastStop;           // why the last one stopped, written under lock
@@ -73,10 +75,19 @@ final class ChatHost implements AutoCloseable {
 
     /** @param idleLimit a server with no connection for this long stops itself (at least 1 ms) */
     ChatHost(Duration idleLimit) {
+        this(idleLimit, System::nanoTime);
+    }
+
+    /**
+     * @param idleLimit a server with no connection for this long stops itself (at least 1 ms)
+     * @param nanoTime  the clock the idle time is measured on, {@link System#nanoTime()} but in tests
+     */
+    ChatHost(Duration idleLimit, LongSupplier nanoTime) {
         if (idleLimit.toMillis() < 1) {
             throw new IllegalArgumentException("idleLimit must be at least 1 ms, got " + idleLimit);
         }
         this.idleLimit = idleLimit;
+        this.nanoTime = nanoTime;
     }
 
     /** The running server, if any. Never blocks. */
@@ -173,32 +184,69 @@ final class ChatHost implements AutoCloseable {
         }
     }
 
+    /**
+     * Looks at the running server once, as its watchdog does on each wake-up: a connection marks it busy now (on
+     * the host's clock); with none, it is stopped when it was last busy (or started) at least the idle limit ago.
+     * Tests call this to drive the watchdog deterministically.
+     *
+     * @return whether this check stopped the server
+     */
+    boolean checkIdle() {
+        Watchdog dog;
+        lock.lock();
+        try {
+            dog = watchdog;
+        } finally {
+            lock.unlock();
+        }
+        return dog != null && dog.check();
+    }
+
     /** Stops its server once it has had no connection for the idle limit. */
     private final class Watchdog {
+        final Running running;
         final CountDownLatch stop = new CountDownLatch(1);
         final Thread thread;
+        private long lastBusy; // guarded by lock
 
         Watchdog(Running running) {
-            thread = Thread.ofVirtual().name("chat-idle-watchdog").start(() -> watch(running));
+            this.running = running;
+            this.lastBusy = nanoTime.getAsLong();
+            thread = Thread.ofVirtual().name("chat-idle-watchdog").start(this::watch);
         }
 
-        private void watch(Running running) {
+        private void watch() {
             long every = Math.max(1, Math.min(idleLimit.toMillis() / 10, 30_000));
-            long lastBusy = System.nanoTime();
             try {
                 while (!stop.await(every, TimeUnit.MILLISECONDS)) {
-                    ChatStats stats = running.server().stats();
-                    long now = System.nanoTime();
-                    if (stats.connections() > 0) {
-                        lastBusy = now;
-                    } else if (now - lastBusy >= idleLimit.toNanos()) {
-                        stop(running, "after " + words(idleLimit) + " with no connection");
+                    if (check()) {
                         return;
                     }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+
+        /** One check of {@link #checkIdle()}; the stop runs outside the lock, as it joins this watchdog's thread. */
+        boolean check() {
+            lock.lock();
+            try {
+                if (current != running) {
+                    return false; // stopped meanwhile
+                }
+                long now = nanoTime.getAsLong();
+                if (running.server().stats().connections() > 0) {
+                    lastBusy = now;
+                    return false;
+                }
+                if (now - lastBusy < idleLimit.toNanos()) {
+                    return false;
+                }
+            } finally {
+                lock.unlock();
+            }
+            return stop(running, "after " + words(idleLimit) + " with no connection").isPresent();
         }
     }
 

@@ -6,21 +6,17 @@ import dev.conclab.etl.input.Sizes;
 import dev.conclab.etl.parse.RecordFormat;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 
 /**
@@ -60,9 +56,19 @@ final class EtlSystemJob implements SystemJob {
     }
 
     private final int maxThreads;
+    private final LongConsumer afterChunk;
 
     EtlSystemJob(int cores) {
+        this(cores, written -> { });
+    }
+
+    /**
+     * @param afterChunk called on the run's thread after each chunk the generator writes, with the bytes written so
+     *                   far (tests hold the generation there to cancel it at a known point)
+     */
+    EtlSystemJob(int cores, LongConsumer afterChunk) {
         this.maxThreads = Math.max(1, cores * 2);
+        this.afterChunk = afterChunk;
     }
 
     @Override
@@ -129,35 +135,24 @@ final class EtlSystemJob implements SystemJob {
     }
 
     /**
-     * Generates on a thread of its own, publishing the bytes written so far; a stop waits for the generator to
-     * finish its files (it cannot be interrupted) and then throws {@link InterruptedException}.
+     * Generates on the run's thread, publishing the bytes written at most every {@link #INTERVAL_NANOS}. A stop
+     * interrupts this thread; the generator sees it at its next chunk, deletes its files and throws
+     * {@link InterruptedException}.
      */
-    private static OrderGenerator.Result generate(OrderGenerator.Spec spec, SystemRun run) throws Exception {
-        CompletableFuture<OrderGenerator.Result> result = new CompletableFuture<>();
-        Thread generator = Thread.ofVirtual().name("conclab-etl-generate-" + run.id()).start(() -> {
-            try {
-                result.complete(new OrderGenerator().generate(spec));
-            } catch (Throwable e) {
-                result.completeExceptionally(e);
-            }
-        });
+    private OrderGenerator.Result generate(OrderGenerator.Spec spec, SystemRun run)
+            throws IOException, InterruptedException {
         long t0 = System.nanoTime();
-        try {
-            while (true) {
-                try {
-                    return result.get(INTERVAL_NANOS, TimeUnit.NANOSECONDS);
-                } catch (TimeoutException stillGoing) {
-                    long written = sizeOf(spec.dir());
-                    long nanos = System.nanoTime() - t0;
-                    run.progress(new Progress("generating", written, spec.bytes(), 0, 0,
-                            written / 1e6 / (nanos / 1e9), 0, nanos / 1_000_000));
-                } catch (ExecutionException e) {
-                    throw e.getCause() instanceof Exception cause ? cause : e;
-                }
+        long[] last = {t0 - INTERVAL_NANOS}; // only touched on this thread
+        return new OrderGenerator().generate(spec, written -> {
+            long now = System.nanoTime();
+            if (now - last[0] >= INTERVAL_NANOS) {
+                last[0] = now;
+                long nanos = now - t0;
+                run.progress(new Progress("generating", written, spec.bytes(), 0, 0,
+                        written / 1e6 / (nanos / 1e9), 0, nanos / 1_000_000));
             }
-        } finally {
-            SystemJob.joinUninterruptibly(generator);
-        }
+            afterChunk.accept(written);
+        });
     }
 
     /** The job's progress callback: publishes at most every {@link #INTERVAL_NANOS}, and crashes the job once. */
@@ -201,17 +196,6 @@ final class EtlSystemJob implements SystemJob {
             } catch (InterruptedException cancelled) {
                 Thread.currentThread().interrupt();
             }
-        }
-    }
-
-    private static long sizeOf(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            return 0;
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.mapToLong(f -> f.toFile().length()).sum();
-        } catch (IOException | UncheckedIOException e) {
-            return 0;
         }
     }
 

@@ -30,20 +30,4 @@ sealed interface SystemJob permits CrawlSystemJob, EtlSystemJob {
      * when stopped before it has one.
      */
     Object run(Map<String, Object> values, Set<String> switches, SystemRun run) throws Exception;
-
-    /** Waits for {@code thread} to end, even when interrupted (the interrupt is kept for the caller). */
-    static void joinUninterruptibly(Thread thread) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                thread.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }

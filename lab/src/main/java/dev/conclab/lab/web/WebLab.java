@@ -128,7 +128,7 @@ public final class WebLab implements AutoCloseable {
         SystemRuns systemRuns = new SystemRuns(List.of(new CrawlSystemJob(),
                 new EtlSystemJob(Runtime.getRuntime().availableProcessors())), slots, SystemRuns.TIMEOUT);
         OpenStreams streams = new OpenStreams();
-        ChatApi chat = new ChatApi(new ChatHost(ChatHost.DEFAULT_IDLE_LIMIT));
+        ChatApi chat = new ChatApi(new ChatHost(ChatHost.DEFAULT_IDLE_LIMIT), loopback);
         Javalin app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;

@@ -8,6 +8,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,6 +59,9 @@ class DoctorCommandTest {
     @Test
     void aLiveProcessThatIsNotAJvmIsOneLineAndStatusTwo() throws Exception {
         sleep = new ProcessBuilder("sleep", "60").start();
+        // A JVM killed earlier with this pid may have left its attach socket; it is stale (sleep is no JVM), and
+        // the doctor would rightly name it instead (DoctorLiveTest covers that case).
+        Files.deleteIfExists(Path.of("/tmp/.java_pid" + sleep.pid()));
         Outcome o = conclab("doctor", Long.toString(sleep.pid()));
         assertThat(o.status()).isEqualTo(2);
         assertThat(o.err().strip()).isEqualTo("conclab: process " + sleep.pid()

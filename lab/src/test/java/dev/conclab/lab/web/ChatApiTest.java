@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,8 +34,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * {@code /api/systems/chat/server}: the web lab starts a chat server of each model in its JVM on 127.0.0.1 and a
  * free port, a real WebSocket client chats on it and the stats count that, one at a time (409), bad bodies (400),
- * DELETE and {@link WebLab#close()} stop it (the port refuses connections, no thread is left), and an idle one
- * stops itself.
+ * DELETE and {@link WebLab#close()} stop it (the port refuses connections, no thread is left), an idle one stops
+ * itself, and one with a client connected past the idle limit does not. A lab served beyond loopback says so (for
+ * the page's warning) and still starts its chat on 127.0.0.1.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ChatApiTest extends WebApiTestBase {
@@ -61,6 +63,7 @@ class ChatApiTest extends WebApiTestBase {
         int port = chat.get("port").asInt();
         assertThat(port).isPositive().isNotEqualTo(lab.lab.port());
         assertThat(chat.get("running").asBoolean()).isTrue();
+        assertThat(chat.get("labOnLoopback").asBoolean()).as("the test lab is on 127.0.0.1").isTrue();
         assertThat(chat.get("model").asText()).isEqualTo(model.id());
         assertThat(chat.get("url").asText()).isEqualTo("http://127.0.0.1:" + port + "/");
         assertThat(chat.get("websocket").asText()).isEqualTo("ws://127.0.0.1:" + port + "/chat");
@@ -183,6 +186,29 @@ class ChatApiTest extends WebApiTestBase {
                 + model + " chat").isEmpty();
     }
 
+    /**
+     * The chat server stays on 127.0.0.1 when the lab is served on every interface ({@code serve --host 0.0.0.0}),
+     * and the API says the lab is not on loopback, so that the page can warn the link only works on its machine.
+     */
+    @Test
+    void aLabServedBeyondLoopbackSaysSoAndStillStartsItsChatOnLoopback(@TempDir Path otherHome) {
+        assertThat(api.get(PATH).json().get("labOnLoopback").asBoolean()).as("positive control: 127.0.0.1").isTrue();
+        try (TestLab wide = new TestLab(otherHome, 1, "0.0.0.0"); Api client = new Api(wide.lab)) {
+            assertThat(wide.lab.loopback()).isFalse();
+            JsonNode idle = client.get(PATH).json();
+            assertThat(idle.get("running").asBoolean()).isFalse();
+            assertThat(idle.get("labOnLoopback").asBoolean()).isFalse();
+
+            Api.Answer started = client.post(PATH, "{\"model\": \"vthreads\"}");
+
+            assertThat(started.status()).as(started.body()).isEqualTo(201);
+            assertThat(started.json().get("labOnLoopback").asBoolean()).isFalse();
+            assertThat(started.json().get("url").asText()).startsWith("http://127.0.0.1:");
+            assertThat(client.get(PATH).json().get("labOnLoopback").asBoolean()).isFalse();
+            assertThat(client.delete(PATH).status()).isEqualTo(200);
+        }
+    }
+
     @Test
     void aChatWithNoConnectionStopsItselfAfterTheIdleLimit() throws Exception {
         try (ChatHost host = new ChatHost(Duration.ofMillis(200))) {
@@ -198,6 +224,39 @@ class ChatApiTest extends WebApiTestBase {
             assertThat(accepts(port)).isFalse();
             assertThat(host.start(ChatModel.VTHREADS)).as("a new one may start").isInstanceOf(
                     ChatHost.Outcome.Started.class);
+        }
+    }
+
+    /**
+     * The idle limit counts time with no connection only: driven on a clock of the test's and checked by the test
+     * (the watchdog's own wake-ups, every 30 s at this limit, check the same clock, so they change nothing).
+     */
+    @Test
+    void aChatWithAClientConnectedPastTheIdleLimitKeepsRunning() throws Exception {
+        Duration limit = Duration.ofMinutes(30);
+        AtomicLong now = new AtomicLong();
+        try (ChatHost host = new ChatHost(limit, now::get); HttpClient http = HttpClient.newHttpClient()) {
+            ChatHost.Running running = ((ChatHost.Outcome.Started) host.start(ChatModel.EVENTLOOP)).running();
+            try (TestClient client = TestClient.connect(http,
+                    URI.create("ws://127.0.0.1:" + running.port() + "/chat"), null)) {
+                connectionsUntil(running, 1);
+                now.addAndGet(2 * limit.toNanos());
+
+                assertThat(host.checkIdle()).as("stopped with a client connected").isFalse();
+                assertThat(host.current()).contains(running);
+                assertThat(accepts(running.port())).isTrue();
+            }
+            connectionsUntil(running, 0);
+            now.addAndGet(limit.toNanos() - 1); // idle from the last check that saw the client
+            assertThat(host.checkIdle()).as("stopped 1 ns before the idle limit").isFalse();
+            assertThat(host.current()).contains(running);
+
+            now.incrementAndGet();
+            assertThat(host.checkIdle()).as("stopped at the idle limit").isTrue();
+            assertThat(host.current()).isEmpty();
+            assertThat(host.lastStop()).isEqualTo("eventloop on " + running.url()
+                    + " stopped after 30 minutes with no connection");
+            assertThat(accepts(running.port())).isFalse();
         }
     }
 
@@ -219,6 +278,15 @@ class ChatApiTest extends WebApiTestBase {
         } while (!done.test(stats) && System.nanoTime() < deadline);
         assertThat(done).as("stats never got there: " + stats).accepts(stats);
         return stats;
+    }
+
+    /** Waits until {@code running} counts {@code n} connections, for at most {@link #WAIT}. */
+    private static void connectionsUntil(ChatHost.Running running, int n) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (running.server().stats().connections() != n && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(running.server().stats().connections()).as("connections").isEqualTo(n);
     }
 
     /** Whether something listens on 127.0.0.1:{@code port}. */

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -24,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * The crawl and etl runs of the web lab: real runs of both systems to the end, the crash-and-resume of the etl
  * load, the bounds of every parameter, one run per system, the global cap shared with experiment runs,
- * cancellation and clean-up (site closed, temporary directory deleted, no thread left).
+ * cancellation (an etl run stops generating at the generator's next chunk) and clean-up (site closed, temporary
+ * directory deleted, no thread left).
  *
  * <p>"Still running" is forced without timing: a crawl of 5,000 pages at 200 ms each, one at a time, needs 1,000 s,
  * far beyond the run's 120 s limit, so it is running until the test cancels it; the experiment that holds a slot
@@ -234,6 +236,51 @@ class SystemRunsApiTest extends WebApiTestBase {
             JsonNode done = events.until("done").json();
             assertThat(done.get("status").asText()).isEqualTo("CANCELLED");
             assertThat(dir).doesNotExist();
+        }
+    }
+
+    /**
+     * A cancel during generation stops the generator at its next chunk: the run is held in the generator's callback
+     * after its first chunk of 256 MiB until the cancel's interrupt reaches it, and then no other chunk is written.
+     */
+    @Test
+    void anEtlRunCancelledDuringGenerationStopsAtTheNextChunk() throws Exception {
+        CountDownLatch firstChunk = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Long> chunks = new CopyOnWriteArrayList<>();
+        EtlSystemJob etl = new EtlSystemJob(2, written -> {
+            chunks.add(written);
+            if (chunks.size() == 1) {
+                firstChunk.countDown();
+                try {
+                    release.await(); // until the cancel interrupts the run's thread
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // for the generator's own check
+                }
+            }
+        });
+        Map<String, Object> values = new LinkedHashMap<>();
+        etl.params().forEach(p -> values.put(p.name(), p.defaultValue()));
+        values.putAll(Map.of("size-mb", 256, "files", 1));
+        RunSlots slots = new RunSlots(1);
+        try (SystemRuns runs = new SystemRuns(List.of(etl), slots, SystemRuns.TIMEOUT)) {
+            SystemRun run = runs.start(etl, values, Set.of());
+            try {
+                assertThat(firstChunk.await(30, TimeUnit.SECONDS)).as("the first chunk was written").isTrue();
+                Path dir = run.workDir();
+                assertThat(dir.resolve("input")).isDirectoryContaining(p -> p.toString().endsWith(".csv"));
+
+                run.stop(SystemRun.Status.CANCELLED); // what DELETE /api/systems/etl/runs/{id} does
+
+                SystemRunView done = run.finished().get(30, TimeUnit.SECONDS);
+                assertThat(done.status()).isEqualTo("CANCELLED");
+                assertThat(done.summary()).isNull();
+                assertThat(chunks).as("chunks written (of 256)").hasSize(1);
+                assertThat(dir).doesNotExist();
+                assertThat(slots.taken()).isZero();
+            } finally {
+                release.countDown();
+            }
         }
     }
 

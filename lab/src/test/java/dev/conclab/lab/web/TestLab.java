@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
 
 /**
  * The shipped catalog with two cards changed for the tests, the lab's experiments plus latch-driven test ones,
- * and a web lab over them on a free loopback port with a result store in a temporary folder.
+ * and a web lab over them on a free port (of loopback unless told otherwise) with a result store in a temporary
+ * folder.
  *
  * <p>Changes: {@code basics-01} cites the test experiment {@value #STEPS} and its short answer opens with a
  * {@code <script>} tag, a {@code javascript:} link and a fenced Python block; {@code basics-02} is open (no
@@ -38,13 +39,18 @@ final class TestLab implements AutoCloseable {
     final ResultStore store;
     final WebLab lab;
 
-    /** Starts a lab with a cap of {@code maxRuns} concurrent runs. */
+    /** Starts a lab on 127.0.0.1 with a cap of {@code maxRuns} concurrent runs. */
     TestLab(Path home, int maxRuns) {
+        this(home, maxRuns, "127.0.0.1");
+    }
+
+    /** Starts a lab on {@code host} (a free port) with a cap of {@code maxRuns} concurrent runs. */
+    TestLab(Path home, int maxRuns, String host) {
         experiments = new ArrayList<>(Experiments.all());
         experiments.addAll(List.of(steps, blockA, blockB, blockC, timesOut));
         catalog = catalog(experiments);
         store = new ResultStore(home);
-        lab = WebLab.start(catalog, experiments, store, "127.0.0.1", 0, maxRuns);
+        lab = WebLab.start(catalog, experiments, store, host, 0, maxRuns);
     }
 
     Map<String, Experiment> byId() {

@@ -498,6 +498,8 @@ class WebLabBrowserTest {
     private void chatPageStartsVthreadsShowsItsAddressAndLiveStatsAndStops() throws Exception {
         WebElement model = waitFor(d -> shown(d, ".system-page[data-system=chat] select[name=model]"));
         assertThat(driver.getCurrentUrl()).endsWith("#/systems/chat");
+        assertThat(driver.findElement(By.cssSelector(".chat-remote")).isDisplayed())
+                .as("no beyond-loopback warning on a lab on 127.0.0.1").isFalse();
         new Select(model).selectByValue("vthreads");
         driver.findElement(By.cssSelector("button[data-action=start-chat]")).click();
 
@@ -546,6 +548,22 @@ class WebLabBrowserTest {
     private static WebElement shown(SearchContext where, String css) {
         WebElement found = first(where, By.cssSelector(css));
         return found == null || !found.isDisplayed() ? null : found;
+    }
+
+    /** A lab served on every interface warns on its chat page that the chat's 127.0.0.1 link only works locally. */
+    @Test
+    void theChatPageOfALabServedBeyondLoopbackWarnsThatItsLinkOnlyWorksOnTheLabsMachine(@TempDir Path otherHome) {
+        try (TestLab wide = new TestLab(otherHome, 1, "0.0.0.0")) {
+            try {
+                driver.get("http://127.0.0.1:" + wide.lab.port() + "/#/systems/chat");
+                WebElement warning = waitFor(d -> shown(d, ".system-page[data-system=chat] .chat-remote"));
+                assertThat(warning.getText()).isEqualTo("This lab is served beyond loopback, but its chat server "
+                        + "listens on 127.0.0.1 only: the address and the client link below work only in a browser "
+                        + "on the machine that runs the lab.");
+            } finally {
+                driver.get("about:blank"); // stop the page's polling before its lab closes
+            }
+        }
     }
 
     @Test

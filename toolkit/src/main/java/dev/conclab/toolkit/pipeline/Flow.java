@@ -39,9 +39,10 @@ public final class Flow<T> {
 
     /**
      * A stage applying {@code fn} to every item with {@code options.parallelism()} workers; {@code null} results
-     * are dropped, exceptions go to the dead letters. One worker takes up to {@code options.handoffBatch()}
-     * waiting items at a time; several workers take one item at a time, so a worker stuck on an item holds back no
-     * other (the items still reach the stage in batches, with one lock acquisition per batch on the sending side).
+     * are dropped, exceptions go to the dead letters (after the retries of {@link StageOptions#retry()}, each call
+     * limited by {@link StageOptions#timeout()}). One worker takes up to {@code options.handoffBatch()} waiting
+     * items at a time; several workers take one item at a time, so a worker stuck on an item holds back no other
+     * (the items still reach the stage in batches, with one lock acquisition per batch on the sending side).
      */
     public <R> Flow<R> map(String name, StageOptions options, StageFunction<? super T, ? extends R> fn) {
         Objects.requireNonNull(options, "options");
@@ -49,26 +50,31 @@ public final class Flow<T> {
         BatchingChannel<T> in = b.consume(outlet, options.capacity(), options.handoffBatch());
         StageMetrics m = b.stage(name, options.parallelism(), in);
         Outlet<R> out = b.outlet(name, options.parallelism());
+        Watchdog watchdog = b.watchdog(name, options);
         boolean ordered = options.ordered() && options.parallelism() > 1;
         Reorderer<R> reorderer = ordered ? new Reorderer<>(out, options.reorderWindow()) : null;
         Receiver<T> shared = ordered ? in.newReceiver() : null; // taken under takeLock: sequence = input order
         for (int i = 0; i < options.parallelism(); i++) {
             WorkerStats w = m.newWorker();
+            ItemRunner runner = new ItemRunner(b, m, w, options, watchdog);
             Receiver<T> r = ordered ? shared : in.newReceiver();
             b.task(name, i, options.virtualThreads(), p -> {
                 w.start();
                 try {
                     if (reorderer == null) {
                         r.clock(w);
-                        mapUnordered(p, r, w, m, fn, out.newSender(w));
+                        mapUnordered(p, r, w, runner, fn, out.newSender(w));
                     } else {
-                        mapOrdered(p, r, w, m, fn, reorderer);
+                        mapOrdered(p, r, w, runner, fn, reorderer);
                     }
                 } catch (InterruptedException | ChannelClosedException e) {
                     // cancelled
                 } finally {
                     w.stop();
                     out.producerDone();
+                    if (watchdog != null) {
+                        watchdog.workerDone();
+                    }
                 }
             });
         }
@@ -80,23 +86,23 @@ public final class Flow<T> {
         return map(name, StageOptions.serial(), fn);
     }
 
-    private <R> void mapUnordered(Pipeline p, Receiver<T> in, WorkerStats w, StageMetrics m,
+    private <R> void mapUnordered(Pipeline p, Receiver<T> in, WorkerStats w, ItemRunner runner,
                                   StageFunction<? super T, ? extends R> fn, Sender<R> out)
             throws InterruptedException {
         BatchingChannel.BeforeWait flush = out::flush;
         T item;
         while ((item = in.receive(flush)) != null) {
             w.countIn();
-            R r = apply(p, m, fn, item);
+            R r = runner.apply(p, fn, item);
             if (r != null) {
+                w.countOut(); // before the hand-over: an interrupted send leaves the item in flight, not unsent
                 out.send(r);
-                w.countOut();
             }
         }
         out.flush();
     }
 
-    private <R> void mapOrdered(Pipeline p, Receiver<T> in, WorkerStats w, StageMetrics m,
+    private <R> void mapOrdered(Pipeline p, Receiver<T> in, WorkerStats w, ItemRunner runner,
                                 StageFunction<? super T, ? extends R> fn, Reorderer<R> reorderer)
             throws InterruptedException {
         BatchingChannel.BeforeWait flush = () -> reorderer.flush(w);
@@ -121,30 +127,9 @@ public final class Flow<T> {
                 break;
             }
             w.countIn();
-            reorderer.complete(seq, apply(p, m, fn, item), w);
+            reorderer.complete(seq, runner.apply(p, fn, item), w);
         }
         reorderer.flush(w);
-    }
-
-    /**
-     * Runs {@code fn} on one item; returns null if it failed (dead-lettered). An {@link InterruptedException} is the
-     * pipeline's cancel only if the pipeline was cancelled; otherwise the function was interrupted by something
-     * else, and that is a failure of this item like any other (rethrowing it would end the worker and lose it).
-     */
-    private <R> R apply(Pipeline p, StageMetrics m, StageFunction<? super T, ? extends R> fn, T item)
-            throws InterruptedException {
-        try {
-            return fn.apply(item);
-        } catch (InterruptedException e) {
-            if (p.isCancelled()) {
-                throw e;
-            }
-            b.deadLetter(m, item, e);
-            return null;
-        } catch (Exception e) {
-            b.deadLetter(m, item, e);
-            return null;
-        }
     }
 
     /**
@@ -178,8 +163,8 @@ public final class Flow<T> {
                         try {
                             next = r.receive(deadline - System.nanoTime(), TimeUnit.NANOSECONDS, s::flush);
                         } catch (TimeoutException e) {
-                            s.send(batch);
                             w.countOut();
+                            s.send(batch);
                             batch = new ArrayList<>(size);
                             continue;
                         }
@@ -193,14 +178,14 @@ public final class Flow<T> {
                     }
                     batch.add(next);
                     if (batch.size() == size) {
-                        s.send(batch);
                         w.countOut();
+                        s.send(batch);
                         batch = new ArrayList<>(size);
                     }
                 }
                 if (!batch.isEmpty()) {
-                    s.send(batch);
                     w.countOut();
+                    s.send(batch);
                 }
                 s.flush();
             } catch (InterruptedException | ChannelClosedException e) {
@@ -216,15 +201,22 @@ public final class Flow<T> {
     /**
      * Ends this branch: {@code sink} takes every item, on {@code options.parallelism()} workers. With more than
      * one worker the sink is called concurrently and in no particular order ({@code ordered} is ignored). An
-     * exception from the sink sends the item to the dead letters.
+     * exception from the sink sends the item to the dead letters, after the retries of {@link StageOptions#retry()},
+     * each call limited by {@link StageOptions#timeout()}.
      */
     public void sink(String name, StageOptions options, ItemSink<? super T> sink) {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(sink, "sink");
         BatchingChannel<T> in = b.consume(outlet, options.capacity(), options.handoffBatch());
         StageMetrics m = b.stage(name, options.parallelism(), in);
+        Watchdog watchdog = b.watchdog(name, options);
+        StageFunction<T, T> call = item -> {
+            sink.accept(item);
+            return item; // never null: items are not null, so null means "dead-lettered"
+        };
         for (int i = 0; i < options.parallelism(); i++) {
             WorkerStats w = m.newWorker();
+            ItemRunner runner = new ItemRunner(b, m, w, options, watchdog);
             Receiver<T> r = in.newReceiver();
             r.clock(w);
             b.task(name, i, options.virtualThreads(), p -> {
@@ -233,22 +225,17 @@ public final class Flow<T> {
                     T item;
                     while ((item = r.receive((BatchingChannel.BeforeWait) null)) != null) {
                         w.countIn();
-                        try {
-                            sink.accept(item);
+                        if (runner.apply(p, call, item) != null) {
                             w.countOut(); // a sink's "out" is what it consumed without failing
-                        } catch (InterruptedException e) {
-                            if (p.isCancelled()) {
-                                throw e;
-                            }
-                            b.deadLetter(m, item, e); // interrupted by something else: this item failed
-                        } catch (Exception e) {
-                            b.deadLetter(m, item, e);
                         }
                     }
                 } catch (InterruptedException | ChannelClosedException e) {
                     // cancelled
                 } finally {
                     w.stop();
+                    if (watchdog != null) {
+                        watchdog.workerDone();
+                    }
                 }
             });
         }
@@ -314,6 +301,7 @@ public final class Flow<T> {
                 while ((item = r.receive(flushAll)) != null) {
                     w.countIn();
                     if (key == null) {
+                        w.countOut();
                         for (Sender<T> s : senders) {
                             s.send(item);
                         }
@@ -325,9 +313,9 @@ public final class Flow<T> {
                             b.deadLetter(m, item, e);
                             continue;
                         }
+                        w.countOut();
                         senders.get(Math.floorMod(Objects.hashCode(k), n)).send(item);
                     }
-                    w.countOut();
                 }
                 flushAll.run();
             } catch (InterruptedException | ChannelClosedException e) {
@@ -378,8 +366,8 @@ public final class Flow<T> {
             T item;
             while ((item = in.receive(flush)) != null) {
                 w.countIn();
-                s.send(item);
                 w.countOut();
+                s.send(item);
             }
             s.flush();
         } catch (InterruptedException | ChannelClosedException e) {
@@ -485,8 +473,8 @@ public final class Flow<T> {
                     b.deadLetter(m, item, e);
                 }
                 if (result != null) {
-                    s.send(result);
                     w.countOut();
+                    s.send(result);
                 }
             }
             s.flush();
@@ -495,11 +483,11 @@ public final class Flow<T> {
                 if (++state.sidesDone == 2) { // the last side flushes what never matched, both sides
                     for (var e : state.left.entrySet()) {
                         e.getValue().forEach(i -> b.deadLetter(m, i,
-                                new NoSuchElementException("no right item with key " + e.getKey())));
+                                new NoSuchElementException("no right item with key " + e.getKey()), 0));
                     }
                     for (var e : state.right.entrySet()) {
                         e.getValue().forEach(i -> b.deadLetter(m, i,
-                                new NoSuchElementException("no left item with key " + e.getKey())));
+                                new NoSuchElementException("no left item with key " + e.getKey()), 0));
                     }
                 }
             } finally {

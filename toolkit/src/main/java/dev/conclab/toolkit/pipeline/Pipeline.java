@@ -25,8 +25,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * returns the pipeline has no thread left.
  *
  * <p><b>Errors.</b> An exception from a stage's function sends the item and the exception to the dead letters and
- * the stage goes on; so does an {@link InterruptedException}, unless the pipeline was cancelled (only cancel's own
- * interrupt stops a worker). An {@link Error} in a worker cancels the pipeline and is reported by {@link #failure()}.
+ * the stage goes on, after the retries of the stage's {@link RetryPolicy}; so does an {@link InterruptedException},
+ * unless the pipeline was cancelled (only cancel's own interrupt stops a worker), and it is never retried. A stage's
+ * time limit interrupts a call at the limit and fails that attempt with a
+ * {@link java.util.concurrent.TimeoutException}. {@link #cancel()} also ends a retry's backoff wait. An
+ * {@link Error} in a worker cancels the pipeline and is reported by {@link #failure()}.
  *
  * <p><b>Thread safety.</b> All methods are safe to call from any thread.
  */

@@ -1,6 +1,7 @@
 package dev.conclab.toolkit.pipeline;
 
 import dev.conclab.toolkit.channel.ChannelClosedException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -29,6 +30,7 @@ public final class PipelineBuilder {
     final List<Outlet<?>> outlets = new ArrayList<>();
     final ConcurrentLinkedQueue<DeadLetter> collected = new ConcurrentLinkedQueue<>();
     Consumer<DeadLetter> deadLetterSink = collected::add;
+    ItemRunner.Sleeper sleeper = ItemRunner.Sleeper.REAL; // the backoff wait; tests replace it
     private final List<String> names = new ArrayList<>();
     private boolean started;
 
@@ -64,8 +66,10 @@ public final class PipelineBuilder {
                         if (p.isDraining()) {
                             return false;
                         }
-                        s.send(item);
+                        // Counted before the hand-over: if cancel() interrupts it, the item stays in the
+                        // sender's batch, where a receiver may already have taken it; it is in flight, not unsent.
                         w.countOut();
+                        s.send(item);
                         return true;
                     });
                     ended = true;
@@ -157,8 +161,25 @@ public final class PipelineBuilder {
         tasks.add(new Task("pipeline-" + stage + "-" + index, virtual, body));
     }
 
+    /** The watchdog enforcing a stage's time limit, started as one more task of the stage, or null if none. */
+    Watchdog watchdog(String stage, StageOptions options) {
+        if (options.timeout() == null) {
+            return null;
+        }
+        // a limit above a year is clamped to one: as good as none, and deadlines then never overflow
+        long nanos = options.timeout().compareTo(Duration.ofDays(365)) > 0 ? Duration.ofDays(365).toNanos()
+                : options.timeout().toNanos();
+        Watchdog wd = new Watchdog(nanos);
+        tasks.add(new Task("pipeline-" + stage + "-watchdog", false, p -> wd.run()));
+        return wd;
+    }
+
     void deadLetter(StageMetrics m, Object item, Throwable cause) {
+        deadLetter(m, item, cause, 1);
+    }
+
+    void deadLetter(StageMetrics m, Object item, Throwable cause, int attempts) {
         m.failed.increment();
-        deadLetterSink.accept(new DeadLetter(m.name, item, cause));
+        deadLetterSink.accept(new DeadLetter(m.name, item, cause, attempts));
     }
 }

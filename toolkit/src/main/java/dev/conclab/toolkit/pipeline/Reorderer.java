@@ -46,8 +46,8 @@ final class Reorderer<T> {
                 nextToEmit++;
                 if (next != DROPPED) {
                     @SuppressWarnings("unchecked") T item = (T) next;
-                    sender(w).send(item); // under the lock: the next in order must not overtake this one
                     w.countOut();
+                    sender(w).send(item); // under the lock: the next in order must not overtake this one
                 }
                 window.release();
             }

@@ -12,6 +12,8 @@ final class StageMetrics {
     private final List<BatchingChannel<?>> inputs = new CopyOnWriteArrayList<>(); // none for a source; 2+ for fan-in
     private final List<WorkerStats> workers = new CopyOnWriteArrayList<>();
     final LongAdder failed = new LongAdder(); // rare, and also written by other threads (a join's last side)
+    final LongAdder retried = new LongAdder(); // rare: per failed call, not per item
+    final LongAdder timedOut = new LongAdder();
 
     StageMetrics(String name, int parallelism, BatchingChannel<?> input) {
         this.name = name;
@@ -37,7 +39,9 @@ final class StageMetrics {
         long in = 0;
         long out = 0;
         long busy = 0;
+        long attempts = 0;
         for (WorkerStats w : workers) {
+            attempts += w.attempts();
             in += w.in();
             out += w.out();
             busy += w.busyNanos();
@@ -45,6 +49,6 @@ final class StageMetrics {
         return new StageStats(name, parallelism, in, out, failed.sum(),
                 inputs.stream().mapToInt(BatchingChannel::waiting).sum(),
                 inputs.stream().mapToInt(BatchingChannel::capacity).sum(),
-                Duration.ofNanos(busy));
+                Duration.ofNanos(busy), attempts, retried.sum(), timedOut.sum());
     }
 }

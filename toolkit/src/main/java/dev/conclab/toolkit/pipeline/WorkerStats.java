@@ -11,6 +11,7 @@ import java.lang.invoke.VarHandle;
 final class WorkerStats implements BatchingChannel.WaitClock {
     private static final VarHandle IN;
     private static final VarHandle OUT;
+    private static final VarHandle ATTEMPTS;
     private static final VarHandle BUSY;
     private static final VarHandle SINCE;
 
@@ -19,6 +20,7 @@ final class WorkerStats implements BatchingChannel.WaitClock {
             MethodHandles.Lookup l = MethodHandles.lookup();
             IN = l.findVarHandle(WorkerStats.class, "in", long.class);
             OUT = l.findVarHandle(WorkerStats.class, "out", long.class);
+            ATTEMPTS = l.findVarHandle(WorkerStats.class, "attempts", long.class);
             BUSY = l.findVarHandle(WorkerStats.class, "busy", long.class);
             SINCE = l.findVarHandle(WorkerStats.class, "since", long.class);
         } catch (ReflectiveOperationException e) {
@@ -31,6 +33,7 @@ final class WorkerStats implements BatchingChannel.WaitClock {
     private long p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15;
     private long in;
     private long out;
+    private long attempts; // calls of the stage's function
     private long busy; // nanos, completed busy spells
     private long since; // nanoTime the current busy spell began; 0 while waiting or not running
 
@@ -40,6 +43,10 @@ final class WorkerStats implements BatchingChannel.WaitClock {
 
     void countOut() {
         OUT.setRelease(this, out + 1);
+    }
+
+    void countAttempt() {
+        ATTEMPTS.setRelease(this, attempts + 1);
     }
 
     /** The worker starts: busy from now. */
@@ -83,6 +90,10 @@ final class WorkerStats implements BatchingChannel.WaitClock {
 
     long out() {
         return (long) OUT.getAcquire(this);
+    }
+
+    long attempts() {
+        return (long) ATTEMPTS.getAcquire(this);
     }
 
     /** Busy nanos so far, including the current spell (a snapshot). */

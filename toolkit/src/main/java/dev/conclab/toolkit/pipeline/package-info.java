@@ -15,7 +15,7 @@
  * Pipeline p = b.start();
  * p.await();                                   // the source ended and every item reached the sink or dead letters
  * p.deadLetters().forEach(d -> log(d.stage(), d.item(), d.cause()));   // parse failures, with the item and cause
- * p.metrics().forEach(System.out::println);    // items in/out, queue depth, busy time per stage
+ * p.metrics().forEach(System.out::println);    // items in/out, attempts, retries, queue depth, busy time
  * p.bottleneck();                              // the stage with the most busy time per worker
  * }</pre>
  * Fan-out: {@code flow.map(name, StageOptions.parallel(n), fn)} (one stage, n workers),
@@ -43,13 +43,19 @@
  *   <li><b>Order.</b> A one-worker stage keeps the input order; a many-worker stage does if built with
  *       {@link dev.conclab.toolkit.pipeline.StageOptions#inOrder()}, otherwise items leave as they finish.</li>
  *   <li><b>Errors.</b> A stage function's exception sends a {@link dev.conclab.toolkit.pipeline.DeadLetter} and
- *       the stage goes on.</li>
+ *       the stage goes on. A {@code map} or {@code sink} stage may first retry the item
+ *       ({@link dev.conclab.toolkit.pipeline.StageOptions#withRetry}, a
+ *       {@link dev.conclab.toolkit.pipeline.RetryPolicy}) and may interrupt a call at a time limit
+ *       ({@link dev.conclab.toolkit.pipeline.StageOptions#withTimeout}, the attempt then fails with a
+ *       {@code TimeoutException}); the worker keeps the item while it backs off, and {@code cancel()} ends the
+ *       wait.</li>
  *   <li><b>Metrics.</b> Counts are per item and exact once the pipeline has ended (during a run, a snapshot may
  *       be off by the items in motion); queue depth counts items, not batches; busy time is the time workers
  *       spent not waiting for input or for room downstream (see
  *       {@link dev.conclab.toolkit.pipeline.StageStats}).</li>
- *   <li><b>Threads.</b> Every worker is a thread of its own, platform or virtual per stage; after
- *       {@code await()} returns, none is left. Waiting uses lock conditions, never monitors.</li>
+ *   <li><b>Threads.</b> Every worker is a thread of its own, platform or virtual per stage, and a stage with a
+ *       time limit has one more platform thread, its watchdog; after {@code await()} returns, none is left.
+ *       Waiting uses lock conditions, never monitors.</li>
  *   <li><b>Memory consistency.</b> Actions of a stage on an item happen-before the next stage's actions on what
  *       it emitted for that item.</li>
  * </ul>

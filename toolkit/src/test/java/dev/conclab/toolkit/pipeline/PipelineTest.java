@@ -376,6 +376,49 @@ class PipelineTest {
     }
 
     /**
+     * The accounting of a cancel: the source is blocked handing over a full batch (the sink holds its first item
+     * for ever, so no room ever comes back) when cancel() interrupts it. The item of that interrupted emit is in
+     * the source's batch, in flight, so it counts in the source's itemsOut: otherwise a cancelled run would report
+     * one item fewer accepted than it lost. Forced: the source fills the channel only once the sink holds item 0,
+     * and the test cancels only once the source waits for room.
+     */
+    @Test
+    void anItemWhoseHandOverCancelInterruptsCountsAsPassedOn() throws Exception {
+        CountDownLatch sinkHolds = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        AtomicInteger offered = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Thread> filling = new java.util.concurrent.atomic.AtomicReference<>();
+        PipelineBuilder b = Pipeline.builder();
+        b.<Integer>source("src", out -> {
+            offered.incrementAndGet();
+            out.emit(0);
+            sinkHolds.await();
+            filling.set(Thread.currentThread());
+            for (int i = 1; ; i++) {
+                offered.incrementAndGet(); // before the call: the item enters the batch before any wait for room
+                if (!out.emit(i)) {
+                    offered.decrementAndGet();
+                    return;
+                }
+            }
+        }).sink("sink", StageOptions.serial().withCapacity(4).withHandoffBatch(2), x -> {
+            sinkHolds.countDown();
+            never.await(); // until cancel() interrupts it
+        });
+        Pipeline p = b.start();
+        while (filling.get() == null || filling.get().getState() != Thread.State.WAITING) {
+            Thread.onSpinWait(); // once filling, the source can wait only for room, which never comes back
+        }
+        p.cancel();
+        assertThat(p.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(offered.get()).as("the source filled the channel and its batch").isGreaterThan(4);
+        assertThat(stats(p, "src").itemsOut()).as("items in flight when cancelled count as passed on")
+                .isEqualTo(offered.get());
+        assertThat(stats(p, "sink").itemsOut()).isZero();
+        assertThat(p.threads()).noneMatch(Thread::isAlive);
+    }
+
+    /**
      * Latency with batching: the source emits one item and then waits, outside the engine, until the sink has it;
      * the map worker between them waits for input after each item. No timer, no more input: every hand-off must
      * let the lone item through. Round 0 emits while the first stage is known to be waiting for input (forced

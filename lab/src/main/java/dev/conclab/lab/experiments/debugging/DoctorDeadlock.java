@@ -281,7 +281,7 @@ public final class DoctorDeadlock implements Experiment {
         } finally {
             s.process().destroyForcibly();
             s.process().waitFor(10, TimeUnit.SECONDS);
-            AttachSocket.deleteLeftBy(s.process().toHandle()); // the doctor attached; a killed JVM leaves its socket
+            AttachSocket.deleteAfterExit(s.process().toHandle()); // the doctor attached; a killed JVM leaves its socket
         }
     }
 

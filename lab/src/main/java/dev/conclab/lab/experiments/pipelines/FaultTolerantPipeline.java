@@ -12,8 +12,10 @@ import dev.conclab.lab.probe.PythonProbes;
 import dev.conclab.toolkit.pipeline.DeadLetter;
 import dev.conclab.toolkit.pipeline.Pipeline;
 import dev.conclab.toolkit.pipeline.PipelineBuilder;
+import dev.conclab.toolkit.pipeline.RetryPolicy;
 import dev.conclab.toolkit.pipeline.StageFunction;
 import dev.conclab.toolkit.pipeline.StageOptions;
+import dev.conclab.toolkit.pipeline.StageStats;
 
 import java.time.Duration;
 import java.util.List;
@@ -24,6 +26,7 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 
 /**
@@ -36,11 +39,12 @@ import java.util.stream.IntStream;
  *   <li>the same items through the engine (4 workers): the poison item goes to the dead letters with its cause and
  *       the run completes; {@code sunk + dead-lettered == accepted} from the engine's own metrics;</li>
  *   <li>transient failures: every 10th item fails its first 2 attempts and one item always fails; the stage retries
- *       with exponential backoff and jitter ({@link FaultTolerantRetry}, since the engine has no retry option),
- *       up to 4 attempts; beside it the same stage without retries;</li>
+ *       them with the engine's own option ({@code StageOptions.withRetry}: a {@code RetryPolicy} of up to 4
+ *       attempts, exponential backoff capped at 4× the base, equal jitter, transient errors only); beside it the
+ *       same stage without retries; attempts and retries are read from the engine's metrics;</li>
  *   <li>a stuck item (it waits on a latch nobody opens): <b>Broken</b> without a time limit, the pipeline never
- *       finishes; with a 100 ms per-item timeout ({@link FaultTolerantTimeout}: the engine has none) the item is
- *       dead-lettered with a {@code TimeoutException} and its call interrupted;</li>
+ *       finishes; with the engine's 100 ms per-item timeout ({@code StageOptions.withTimeout}) the call is
+ *       interrupted and the item dead-lettered with a {@code TimeoutException}, counted in the stage's metrics;</li>
  *   <li>stopping early ({@link FaultTolerantStops}): {@code drain()} (the source stops, everything it handed over
  *       is finished) vs {@code cancel()} (stops now; what was in flight is lost, and the metrics count it).</li>
  * </ul>
@@ -66,9 +70,9 @@ public final class FaultTolerantPipeline implements Experiment {
             "On the pipeline engine the same poison item goes to the dead letters and the run completes: sunk +"
                     + " dead-lettered == accepted, and the dead letter carries the stage, the item and its cause.");
     static final ClaimSpec RETRY_RECOVERS = new ClaimSpec("retry-recovers",
-            "Retrying transient failures with exponential backoff inside the stage gets every flaky item through:"
-                    + " each retry waited at least its backoff, and the attempts counted are exactly the items plus"
-                    + " the retries needed.");
+            "Retrying transient failures with the stage's retry policy (exponential backoff with jitter) gets every"
+                    + " flaky item through: each retry waited at least the least backoff its policy allows, and the"
+                    + " attempts the engine counted are exactly the items plus the retries needed.");
     static final ClaimSpec RETRY_GIVES_UP = new ClaimSpec("retry-gives-up",
             "An item that keeps failing is dead-lettered after 4 attempts with its last cause, while without"
                     + " retries every flaky item is dead-lettered.");
@@ -207,53 +211,94 @@ public final class FaultTolerantPipeline implements Experiment {
 
     private static void retries(RunContext ctx, Table.Builder table, int items) throws Exception {
         int flaky = (items + FLAKY_EVERY - 1) / FLAKY_EVERY; // items 0, 10, 20, ...
-        FaultTolerantRetry<Integer, Integer> retrying = new FaultTolerantRetry<>(flakyCall(), MAX_ATTEMPTS,
-                ctx.intParam("backoff-us"));
-        RunOutcome with = runThrough(items, retrying);
-        RunOutcome without = runThrough(items, flakyCall());
+        Duration base = Duration.ofNanos(ctx.intParam("backoff-us") * 1_000L);
+        // Equal jitter: every wait is at least half its ceiling, so "it waited" is checkable; transient errors only
+        RetryPolicy policy = RetryPolicy.exponential(MAX_ATTEMPTS, base, base.multipliedBy(4))
+                .withJitter(RetryPolicy.Jitter.EQUAL).retryOn(Transient.class);
+        FlakyCall retried = new FlakyCall(policy);
+        RunOutcome with = runThrough(items, StageOptions.parallel(4).withRetry(policy), retried);
+        RunOutcome without = runThrough(items, StageOptions.parallel(4), new FlakyCall(policy));
         int expectedAttempts = items + flaky * FLAKY_FAILURES + (MAX_ATTEMPTS - 1);
+        long attempts = with.call().attempts();
+        long retries = with.call().retries();
+        double shortest = retried.shortestWaitOverLeast();
         table.row("flaky stage, retries with backoff (≤ " + MAX_ATTEMPTS + " attempts)", "JVM", items, String.format(
-                "sunk %d, dead-lettered %d; %d attempts, %d retries; shortest wait %.2f× its backoff", with.sunk(),
-                with.dead().size(), retrying.attempts(), retrying.retries(), retrying.shortestWaitOverBackoff()));
+                "sunk %d, dead-lettered %d; %d attempts, %d retries; shortest wait %.2f× the policy's least",
+                with.sunk(), with.dead().size(), attempts, retries, shortest));
         table.row("flaky stage, no retries", "JVM", items, String.format("sunk %d, dead-lettered %d", without.sunk(),
                 without.dead().size()));
-        ctx.claim(RETRY_RECOVERS, Verdict.check(with.sunk() == items - 1 && retrying.attempts() == expectedAttempts
-                        && retrying.shortestWaitOverBackoff() >= 1.0,
+        ctx.claim(RETRY_RECOVERS, Verdict.check(with.sunk() == items - 1 && attempts == expectedAttempts
+                        && retries == expectedAttempts - items && shortest >= 1.0,
                 String.format("%d flaky items each failing %d times: sunk %d of %d (the other one always fails);"
-                                + " attempts %d (expected %d = %d + %d×%d + %d); shortest wait %.2f× its backoff",
-                        flaky, FLAKY_FAILURES, with.sunk(), items, retrying.attempts(), expectedAttempts, items,
-                        flaky, FLAKY_FAILURES, MAX_ATTEMPTS - 1, retrying.shortestWaitOverBackoff())));
+                                + " attempts %d (expected %d = %d + %d×%d + %d), retries %d; shortest wait %.2f× the"
+                                + " policy's least wait before that retry",
+                        flaky, FLAKY_FAILURES, with.sunk(), items, attempts, expectedAttempts, items,
+                        flaky, FLAKY_FAILURES, MAX_ATTEMPTS - 1, retries, shortest)));
         boolean gaveUp = with.dead().size() == 1 && Integer.valueOf(ALWAYS_FAILS).equals(with.dead().getFirst().item())
-                && with.dead().getFirst().cause() instanceof FaultTolerantRetry.RetriesExhausted e
-                && e.getCause() instanceof FaultTolerantRetry.Transient;
+                && with.dead().getFirst().attempts() == MAX_ATTEMPTS
+                && with.dead().getFirst().cause() instanceof Transient t
+                && t.getMessage().endsWith("attempt " + MAX_ATTEMPTS + ": 503");
         ctx.claim(RETRY_GIVES_UP, Verdict.check(gaveUp && without.dead().size() == flaky + 1, String.format(
                 "with retries: %s; without: %d dead-lettered (%d flaky + the failing one)",
                 with.dead().stream().map(FaultTolerantPipeline::describe).toList(), without.dead().size(), flaky)));
     }
 
-    /** A call that fails its first attempts for every 10th item, and always for one item; fresh state per call. */
-    private static StageFunction<Integer, Integer> flakyCall() {
-        ConcurrentHashMap<Integer, AtomicInteger> calls = new ConcurrentHashMap<>();
-        return i -> {
-            int attempt = calls.computeIfAbsent(i, k -> new AtomicInteger()).incrementAndGet();
-            if (i == ALWAYS_FAILS || (i % FLAKY_EVERY == 0 && attempt <= FLAKY_FAILURES)) {
-                throw new FaultTolerantRetry.Transient("item " + i + " attempt " + attempt + ": 503");
-            }
-            return i;
-        };
+    /** A failure worth retrying (a timeout, a refused connection, HTTP 503...). */
+    static final class Transient extends Exception {
+        Transient(String message) {
+            super(message);
+        }
     }
 
-    private record RunOutcome(int sunk, List<DeadLetter> dead) {}
+    /**
+     * A call that fails its first attempts for every 10th item, and always for one item; fresh state per instance.
+     * It measures the gap between an item's failed attempt and its next one, over the least wait {@code policy}
+     * allows before that retry. Thread-safe: the stage's workers share it, and an item is on one worker at a time.
+     */
+    private static final class FlakyCall implements StageFunction<Integer, Integer> {
+        private final RetryPolicy policy;
+        private final ConcurrentHashMap<Integer, long[]> lastFailure = new ConcurrentHashMap<>(); // {attempt, nanos}
+        private final AtomicLong shortestPerMille = new AtomicLong(Long.MAX_VALUE);
 
-    private static RunOutcome runThrough(int items, StageFunction<Integer, Integer> fn) throws InterruptedException {
+        FlakyCall(RetryPolicy policy) {
+            this.policy = policy;
+        }
+
+        @Override
+        public Integer apply(Integer i) throws Transient {
+            long now = System.nanoTime();
+            long[] last = lastFailure.get(i);
+            int attempt = last == null ? 1 : (int) last[0] + 1;
+            if (last != null) {
+                long least = Math.max(1, policy.minDelay(attempt - 1).toNanos());
+                shortestPerMille.accumulateAndGet((now - last[1]) * 1_000 / least, Math::min);
+            }
+            if (i == ALWAYS_FAILS || (i % FLAKY_EVERY == 0 && attempt <= FLAKY_FAILURES)) {
+                lastFailure.put(i, new long[] {attempt, System.nanoTime()});
+                throw new Transient("item " + i + " attempt " + attempt + ": 503");
+            }
+            return i;
+        }
+
+        /** The shortest gap before a retry over the policy's least wait for it (≥ 1 if all waited); 0 if none. */
+        double shortestWaitOverLeast() {
+            long v = shortestPerMille.get();
+            return v == Long.MAX_VALUE ? 0 : v / 1_000.0;
+        }
+    }
+
+    private record RunOutcome(int sunk, List<DeadLetter> dead, StageStats call) {}
+
+    private static RunOutcome runThrough(int items, StageOptions options, StageFunction<Integer, Integer> fn)
+            throws InterruptedException {
         AtomicInteger sunk = new AtomicInteger();
         PipelineBuilder b = Pipeline.builder();
         b.source("source", IntStream.range(0, items).boxed().toList())
-                .map("call", StageOptions.parallel(4), fn)
+                .map("call", options, fn)
                 .sink("load", i -> sunk.incrementAndGet());
         Pipeline p = b.start();
         p.await();
-        return new RunOutcome(sunk.get(), p.deadLetters());
+        return new RunOutcome(sunk.get(), p.deadLetters(), FaultTolerantStops.stage(p.metrics(), "call"));
     }
 
     private static void stuck(RunContext ctx, Table.Builder table) throws Exception {
@@ -290,32 +335,32 @@ public final class FaultTolerantPipeline implements Experiment {
         AtomicInteger sunk = new AtomicInteger();
         CountDownLatch stillNever = new CountDownLatch(1);
         long t0 = System.nanoTime();
-        try (FaultTolerantTimeout<Integer, Integer> limited = new FaultTolerantTimeout<>(
-                i -> stuckCall(i, stillNever, interrupted), TIMEOUT_MS)) {
-            PipelineBuilder tb = Pipeline.builder();
-            tb.source("source", IntStream.range(0, n).boxed().toList())
-                    .map("call", StageOptions.parallel(2), limited)
-                    .sink("load", i -> sunk.incrementAndGet());
-            Pipeline tp = tb.start();
-            try {
-                boolean ended = tp.await(5, TimeUnit.SECONDS);
-                double ms = (System.nanoTime() - t0) / 1e6;
-                boolean callInterrupted = interrupted.await(5, TimeUnit.SECONDS);
-                List<DeadLetter> dead = tp.deadLetters();
-                boolean timedOut = dead.size() == 1 && Integer.valueOf(STUCK_ITEM).equals(dead.getFirst().item())
-                        && dead.getFirst().cause() instanceof TimeoutException;
-                table.row("item " + STUCK_ITEM + " stuck, " + TIMEOUT_MS + " ms per-item timeout", "JVM", n,
-                        String.format("finished in %.0f ms; sunk %d; dead letters %s; call interrupted: %s", ms,
-                                sunk.get(), dead.stream().map(FaultTolerantPipeline::describe).toList(),
-                                callInterrupted));
-                ctx.claim(TIMEOUT_BOUNDS, Verdict.check(ended && timedOut && callInterrupted && sunk.get() == n - 1,
-                        String.format("run ended: %s (%.0f ms); sunk %d of %d; dead letters %s; stuck call"
-                                        + " interrupted: %s", ended, ms, sunk.get(), n - 1,
-                                dead.stream().map(FaultTolerantPipeline::describe).toList(), callInterrupted)));
-            } finally {
-                stillNever.countDown();
-                tp.close();
-            }
+        PipelineBuilder tb = Pipeline.builder();
+        tb.source("source", IntStream.range(0, n).boxed().toList())
+                .map("call", StageOptions.parallel(2).withTimeout(Duration.ofMillis(TIMEOUT_MS)),
+                        i -> stuckCall(i, stillNever, interrupted))
+                .sink("load", i -> sunk.incrementAndGet());
+        Pipeline tp = tb.start();
+        try {
+            boolean ended = tp.await(5, TimeUnit.SECONDS);
+            double ms = (System.nanoTime() - t0) / 1e6;
+            boolean callInterrupted = interrupted.await(5, TimeUnit.SECONDS);
+            List<DeadLetter> dead = tp.deadLetters();
+            long timeouts = FaultTolerantStops.stage(tp.metrics(), "call").timeouts();
+            boolean timedOut = dead.size() == 1 && Integer.valueOf(STUCK_ITEM).equals(dead.getFirst().item())
+                    && dead.getFirst().cause() instanceof TimeoutException && timeouts == 1;
+            table.row("item " + STUCK_ITEM + " stuck, " + TIMEOUT_MS + " ms per-item timeout", "JVM", n,
+                    String.format("finished in %.0f ms; sunk %d; dead letters %s; timeouts counted %d; call"
+                                    + " interrupted: %s", ms, sunk.get(),
+                            dead.stream().map(FaultTolerantPipeline::describe).toList(), timeouts, callInterrupted));
+            ctx.claim(TIMEOUT_BOUNDS, Verdict.check(ended && timedOut && callInterrupted && sunk.get() == n - 1,
+                    String.format("run ended: %s (%.0f ms); sunk %d of %d; dead letters %s; timeouts in the stage's"
+                                    + " metrics %d; stuck call interrupted: %s", ended, ms, sunk.get(), n - 1,
+                            dead.stream().map(FaultTolerantPipeline::describe).toList(), timeouts,
+                            callInterrupted)));
+        } finally {
+            stillNever.countDown();
+            tp.close();
         }
     }
 

@@ -12,8 +12,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Stopping a running pipeline early, graceful ({@code drain()}) vs immediate ({@code cancel()}), on the same
  * source (up to {@code total} items) → 2-worker stage → sink. The sink holds its {@code stopAfter}-th item at a
- * latch until the main thread has called {@code drain()} or {@code cancel()}, so the stop always lands mid-run with
- * every channel full, whatever the machine's speed. Each method ends with no worker thread left.
+ * latch until the main thread has called {@code drain()} or {@code cancel()}, so the stop always lands mid-run,
+ * whatever the machine's speed: at least that held item is in flight (how many more the source had handed over by
+ * then depends on the schedule). Each method ends with no worker thread left.
  */
 final class FaultTolerantStops {
 

@@ -213,6 +213,12 @@ public record Doctor(int samples, Duration interval, int contentionLimit, int th
                 throw new DoctorException("jcmd did not answer within " + JCMD_TIMEOUT.toSeconds() + " s");
             }
             if (p.exitValue() != 0) {
+                Optional<Path> stale = ProcessHandle.of(pid).flatMap(AttachSocket::stale);
+                if (stale.isPresent()) {
+                    throw new DoctorException("cannot attach to process " + pid + commandOf(pid) + ": "
+                            + stale.get() + " is a stale attach socket, older than the process (an earlier process"
+                            + " with this pid was killed); delete it and try again");
+                }
                 throw new DoctorException(notAJvm(pid, attachFailure(out)));
             }
             return out;
@@ -224,9 +230,13 @@ public record Doctor(int samples, Duration interval, int contentionLimit, int th
     }
 
     private static String notAJvm(long pid, String reason) {
-        String command = ProcessHandle.of(pid).flatMap(h -> h.info().command())
+        return "process " + pid + commandOf(pid) + " is not a JVM that accepts attachment: " + reason;
+    }
+
+    /** " (name)" of the process's executable, or "" when the OS does not say. */
+    private static String commandOf(long pid) {
+        return ProcessHandle.of(pid).flatMap(h -> h.info().command())
                 .map(c -> " (" + Path.of(c).getFileName() + ")").orElse("");
-        return "process " + pid + command + " is not a JVM that accepts attachment: " + reason;
     }
 
     /** jcmd's failure in a few words instead of its stack trace. */

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -15,7 +16,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A {@link SickJvm} running in a child JVM of this one, started only once it is ready (its condition holds), and
- * stopped with all its descendants by {@link #close()}, which also deletes the attach socket a killed JVM leaves. Use it in try-with-resources or a {@code finally}.
+ * stopped with all its descendants by {@link #close()}. Use it in try-with-resources or a {@code finally}.
  *
  * <p>Thread safety: {@link #pid()} may be called from any thread; {@link #close()} is idempotent and may be called
  * from any thread. Blocking: {@link #start} blocks until the child is ready (at most its timeout); {@link #close()}
@@ -95,10 +96,7 @@ public final class SickJvmProcess implements AutoCloseable {
         }
     }
 
-    /**
-     * Kills the child and its descendants and waits for it (at most 10 s); then deletes the attach socket the
-     * doctor's {@code jcmd} made it create, which a killed JVM leaves in {@code /tmp} ({@link AttachSocket}).
-     */
+    /** Kills the child and its descendants and waits for it (at most 10 s). */
     @Override
     public void close() {
         try {
@@ -110,9 +108,12 @@ public final class SickJvmProcess implements AutoCloseable {
 
     private static void stop(Process p) throws InterruptedException {
         // Descendants first: once the child is gone they could no longer be found through it.
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        List<ProcessHandle> descendants = p.descendants().toList();
+        descendants.forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
         p.waitFor(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        AttachSocket.deleteLeftBy(p.toHandle());
+        // The doctor attached to it, and SIGKILL leaves the JVM's attach socket in /tmp.
+        AttachSocket.deleteAfterExit(p.toHandle());
+        descendants.forEach(AttachSocket::deleteAfterExit);
     }
 }

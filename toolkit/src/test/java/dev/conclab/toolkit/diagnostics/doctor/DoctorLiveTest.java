@@ -5,7 +5,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -111,6 +118,47 @@ class DoctorLiveTest {
             assertThat(never.waitFor(5, TimeUnit.SECONDS)).isTrue();
         } finally {
             never.destroyForcibly();
+        }
+    }
+
+    @Test
+    void closingASickJvmTheDoctorAttachedToLeavesNoAttachSocket() throws Exception {
+        SickJvmProcess p = SickJvmProcess.start(Duration.ofSeconds(30), "healthy");
+        children.add(p);
+        doctor.diagnose(p.pid());
+        Path socket = AttachSocket.of(p.pid());
+        assertThat(socket).as("the attach made the JVM open its socket").exists();
+        p.close(); // SIGKILL: the JVM cannot delete its socket itself
+        assertThat(socket).doesNotExist();
+    }
+
+    /**
+     * A socket left by a killed JVM whose pid a new process reuses refuses every attach; the doctor names the file
+     * and what to do instead of calling the process "not a JVM". Forced: the test plants such a socket for a live
+     * {@code sleep} (no JVM ever listens on it) and dates it before the process started.
+     */
+    @Test
+    void aStaleAttachSocketIsNamedWithItsRemedy() throws Exception {
+        Process sleep = new ProcessBuilder("sleep", "60").start();
+        Path socket = AttachSocket.of(sleep.pid());
+        try {
+            Files.deleteIfExists(socket); // a stale one from an earlier process with this pid: sleep is no JVM
+            try (ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+                listener.bind(UnixDomainSocketAddress.of(socket));
+            } // closed: the file stays, and a connection to it is refused, as after a SIGKILL
+            Instant started = sleep.toHandle().info().startInstant().orElseThrow();
+            Files.setLastModifiedTime(socket, FileTime.from(started.minus(Duration.ofHours(1))));
+
+            assertThatThrownBy(() -> doctor.diagnose(sleep.pid())).isInstanceOf(DoctorException.class)
+                    .hasMessage("cannot attach to process " + sleep.pid() + " (sleep): " + socket + " is a stale"
+                            + " attach socket, older than the process (an earlier process with this pid was killed);"
+                            + " delete it and try again");
+            assertThat(sleep.isAlive()).isTrue();
+            assertThat(socket).as("the doctor names the file; it does not delete it").exists();
+        } finally {
+            Files.deleteIfExists(socket);
+            sleep.destroyForcibly();
+            sleep.waitFor(10, TimeUnit.SECONDS);
         }
     }
 

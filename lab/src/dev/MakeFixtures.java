@@ -1,13 +1,13 @@
-// DEV ONLY: writes web/dev/fixtures/*.json, the API answers dev/fixtures.js serves under ?fixtures=1, from the real
-// catalog, the real experiments and the latest records in the result store (~/.conclab/results; run an experiment
-// first to refresh its record, e.g. ./conclab run cpu-io-matrix --quick). Shapes follow the API contract of issue 12;
-// Markdown is rendered the way the server does it (commonmark + GFM tables, raw HTML escaped). Not compiled with
-// the lab: run it from the root of the repository after `mvn -o -q -B -DskipTests package`:
+// DEV ONLY: writes lab/src/main/resources/web/dev/fixtures/*.json, the API answers dev/fixtures.js serves under
+// ?fixtures=1, from the real catalog, the real experiments and the latest records in the result store
+// (~/.conclab/results; run an experiment first to refresh its record, e.g. ./conclab run cpu-io-matrix --quick).
+// Shapes follow the API contract of issue 12; Markdown is rendered the way the server does it (commonmark + GFM
+// tables, raw HTML escaped). It lives outside src/main so that it is neither compiled with the lab nor shipped in its
+// jar; run it as a source file from the root of the repository after `mvn -o -q -B -DskipTests package` (which also
+// copies commonmark into lab/target/lib):
 //
-//   M=~/.m2/repository/org/commonmark
-//   java --enable-preview --source 25 -cp "lab/target/conclab-lab.jar:lab/target/lib/*:$M/commonmark/0.32.0/commonmark-0.32.0.jar:\
-//   $M/commonmark-ext-gfm-tables/0.32.0/commonmark-ext-gfm-tables-0.32.0.jar" \
-//       lab/src/main/resources/web/dev/MakeFixtures.java lab/src/main/resources/web/dev/fixtures basics-04 practical-02
+//   java --enable-preview --source 25 -cp "lab/target/conclab-lab.jar:lab/target/lib/*" \
+//       lab/src/dev/MakeFixtures.java lab/src/main/resources/web/dev/fixtures basics-04 practical-02
 //
 // (java = the JDK 25 one.) The card ids after the directory choose which cards get a fixture; keep them few.
 
