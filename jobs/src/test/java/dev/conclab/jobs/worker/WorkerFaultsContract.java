@@ -19,6 +19,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -42,7 +44,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * <p>Orderings are forced with latches ({@link FaultTasks}' gates) and with the records' states, never with sleeps;
  * time appears only as generous upper bounds on waiting, the issue's "within 2× the visibility timeout", the rate
  * limit's lower bound, and one negative check (the heartbeat test waits 3⅓ visibility timeouts to see that nothing
- * was redelivered). Every worker, child JVM and broker a test starts is stopped after it.
+ * was redelivered). Every worker, child JVM and broker a test starts is stopped after it, and a child JVM's temp
+ * files (sqlite-jdbc's native library, which a killed JVM never deletes) go into the test's own directory.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 public abstract class WorkerFaultsContract {
@@ -65,6 +68,9 @@ public abstract class WorkerFaultsContract {
     protected JobClient client;
     private final List<AutoCloseable> toClose = Collections.synchronizedList(new ArrayList<>());
     private final List<Process> children = Collections.synchronizedList(new ArrayList<>());
+    /** The child JVMs' java.io.tmpdir and the SIGTERM test's gate; JUnit deletes it after the children are dead. */
+    @TempDir
+    Path scratch;
 
     @BeforeEach
     void openStore() {
@@ -144,6 +150,7 @@ public abstract class WorkerFaultsContract {
     private Child startChildWorker(String consumer, int concurrency, Duration visibility) throws IOException {
         Process child = JvmLauncher.ofCurrentJvm()
                 .withOptions("-Xshare:auto", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED")
+                .withTempDir(scratch)
                 .start(WorkerMain.class, "--broker", brokerUrl(), "--registry", FaultTasks.class.getName(),
                         "--concurrency", String.valueOf(concurrency), "--visibility-ms",
                         String.valueOf(visibility.toMillis()), "--consumer", consumer, "--exit-with-parent");
@@ -464,7 +471,7 @@ public abstract class WorkerFaultsContract {
         // The running task waits for a file this test creates only after the SIGTERM: it cannot finish (and let
         // the prefetched ones start) before the shutdown began, however slow the machine is. It opens after the first
         // give-back, so it may finish while the other two are given back: the report must still count it.
-        java.nio.file.Path gate = java.nio.file.Files.createTempDirectory("sigterm-gate").resolve("open");
+        Path gate = scratch.resolve("sigterm-gate");
         String slow = client.submit("await-file", SubmitOptions.builder().priority(9).build(), gate.toString());
         awaitRecord(slow, r -> r.state() == TaskState.STARTED, "STARTED on the child");
         List<String> waiting = new ArrayList<>();

@@ -3,6 +3,7 @@ package dev.conclab.lab.probe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conclab.lab.engine.RunContext;
+import dev.conclab.toolkit.process.ChildTempDir;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,8 +32,10 @@ import java.util.concurrent.TimeoutException;
  * {@value #LIBRARY}, the helpers every probe imports (multiprocessing needs a real file as {@code __main__}).
  *
  * <p>{@link #run} blocks the caller until the script exits or times out; whatever the script left running is
- * killed before it returns, and cancelling the run kills the process ({@link RunContext#children()}).
- * Thread-safe.
+ * killed before it returns, and cancelling the run kills the process ({@link RunContext#children()}). The script's
+ * {@code TMPDIR} is a directory of its own, deleted once everything of the probe has been killed: a killed Python
+ * leaves its temp files ({@code multiprocessing}'s {@code pymp-*} directories) behind, and they must not stay in
+ * {@code /tmp}. Thread-safe.
  */
 public final class ProbeProcess {
 
@@ -64,7 +67,9 @@ public final class ProbeProcess {
         List<String> command = new ArrayList<>(launcher);
         command.add(file.toString());
         command.addAll(List.of(args));
+        ChildTempDir tmp = ChildTempDir.create("conclab-probe-");
         ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("TMPDIR", tmp.path().toString());
         builder.environment().put("PYTHONDONTWRITEBYTECODE", "1");
         builder.environment().put("PYTHONIOENCODING", "utf-8");
         builder.environment().putAll(env);
@@ -76,6 +81,7 @@ public final class ProbeProcess {
         try {
             process = ctx.children().start(builder);
         } catch (IOException e) {
+            tmp.close();
             throw new ProbeException("cannot start " + launcher.getFirst() + " for " + name + ": " + e.getMessage(),
                     e);
         }
@@ -109,6 +115,7 @@ public final class ProbeProcess {
             process.destroyForcibly();
             killOrphans(file, startedAt);
             readers.close();
+            tmp.close();
         }
     }
 

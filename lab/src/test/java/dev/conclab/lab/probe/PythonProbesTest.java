@@ -11,6 +11,7 @@ import dev.conclab.lab.engine.Runner;
 import dev.conclab.lab.engine.Verdict;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -143,5 +144,31 @@ class PythonProbesTest {
             assertThat(child).isPositive();
             assertThat(ProcessHandle.of(child).filter(ProcessHandle::isAlive)).as("the orphaned child").isEmpty();
         });
+    }
+
+    @Test
+    void whatAProbeLeavesInItsTempDirectoryIsDeletedWithIt() throws Exception {
+        assumeTrue(InterpreterFinder.system().find(List.of()) instanceof InterpreterFinder.Found.Yes,
+                "no CPython on this machine");
+
+        ProbeOutcome outcome = inRun(ctx -> PythonProbes.of(ctx).run("test_tempfile.py", List.of(),
+                Duration.ofSeconds(30)));
+
+        assertThat(outcome).isInstanceOf(ProbeOutcome.Ran.class);
+        ProbeOutcome.Ran ran = (ProbeOutcome.Ran) outcome;
+        Path tmpdir = Path.of(ran.json().path("tmpdir").asText());
+        Path left = Path.of(ran.json().path("left").asText());
+        try {
+            assertThat(tmpdir.getParent()).as("the probe's TMPDIR")
+                    .isEqualTo(Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath());
+            assertThat(tmpdir.getFileName().toString()).startsWith("conclab-probe-");
+            assertThat(left).as("deleted with the probe's TMPDIR").doesNotExist();
+            assertThat(tmpdir).doesNotExist();
+        } finally {
+            if (Files.exists(left)) { // without a TMPDIR of its own the probe wrote into /tmp
+                Files.deleteIfExists(left.resolve("listener"));
+                Files.deleteIfExists(left);
+            }
+        }
     }
 }

@@ -47,6 +47,21 @@ public final class JvmLauncher {
         return new JvmLauncher(java, classPath, all);
     }
 
+    /**
+     * A copy of this launcher whose child uses {@code dir} as its {@code java.io.tmpdir}. A JVM deletes its own temp
+     * files ({@code deleteOnExit}, sqlite-jdbc's copy of its native library) only when it exits normally; a child
+     * that may be killed with SIGKILL gets a directory its parent owns and deletes once the child is dead, so a
+     * kill leaves nothing in the shared temp directory.
+     *
+     * @throws IllegalArgumentException if {@code dir} is not an existing directory
+     */
+    public JvmLauncher withTempDir(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("the child's temp directory " + dir + " is not an existing directory");
+        }
+        return withOptions("-Djava.io.tmpdir=" + dir.toAbsolutePath());
+    }
+
     /** The full command line that runs {@code mainClass} with {@code args}. */
     public List<String> command(Class<?> mainClass, String... args) {
         Objects.requireNonNull(mainClass, "mainClass");

@@ -171,6 +171,7 @@ class SqliteBrokerTest extends BrokerContractTest {
     void aSecondProcessSharesTheFileAndEachMessageIsSettledOnce() throws Exception {
         int total = 400;
         Process child = JvmLauncher.ofCurrentJvm().withOptions("--enable-native-access=ALL-UNNAMED", "-Xmx96m")
+                .withTempDir(dir)
                 .start(SqliteChildConsumer.class, "consume", file.toString(), String.valueOf(total));
         try (BufferedReader out = new BufferedReader(
                 new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
@@ -220,6 +221,7 @@ class SqliteBrokerTest extends BrokerContractTest {
         TaskMessage m = msg("victim");
         broker.enqueue(m);
         Process child = JvmLauncher.ofCurrentJvm().withOptions("--enable-native-access=ALL-UNNAMED", "-Xmx96m")
+                .withTempDir(dir)
                 .start(SqliteChildConsumer.class, "hold", file.toString(), String.valueOf(visibility));
         try (BufferedReader out = new BufferedReader(
                 new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {

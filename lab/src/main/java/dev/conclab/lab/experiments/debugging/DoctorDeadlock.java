@@ -9,6 +9,7 @@ import dev.conclab.lab.engine.Table;
 import dev.conclab.lab.engine.Verdict;
 import dev.conclab.lab.probe.ProbeOutcome;
 import dev.conclab.lab.probe.PythonProbes;
+import dev.conclab.toolkit.diagnostics.doctor.AttachSocket;
 import dev.conclab.toolkit.diagnostics.doctor.Diagnosis;
 import dev.conclab.toolkit.diagnostics.doctor.Doctor;
 import dev.conclab.toolkit.diagnostics.doctor.Finding;
@@ -61,7 +62,8 @@ import java.util.concurrent.TimeoutException;
  * dump} is used only if the executable is present (it is not packaged by Debian bookworm).
  *
  * <p>Every child JVM is tracked by {@code ctx.children()} and destroyed once examined (and exits by itself if the lab
- * dies: {@code ParentWatch}); the probe's threads are daemon threads of a process that exits.
+ * dies: {@code ParentWatch}), and the attach socket the doctor made it create is deleted with it; the probe's
+ * threads are daemon threads of a process that exits.
  *
  * <p>Run: {@code ./conclab run doctor-deadlock}. Expect each deadlock found in well under a second (mostly the start
  * of the {@code jcmd} JVM), the cycle with both threads, both locks and the worker's line,
@@ -279,6 +281,7 @@ public final class DoctorDeadlock implements Experiment {
         } finally {
             s.process().destroyForcibly();
             s.process().waitFor(10, TimeUnit.SECONDS);
+            AttachSocket.deleteAfterExit(s.process().toHandle()); // the doctor attached; a killed JVM leaves its socket
         }
     }
 

@@ -12,11 +12,12 @@ import java.util.Optional;
  * {@code /tmp/.java_pid<pid>}. The JVM creates it on its first attach and deletes it when it exits normally; a JVM
  * killed with SIGKILL leaves it behind. A later process that reuses the pid then refuses every attach: {@code jcmd}
  * connects to an existing socket directly, without the SIGQUIT handshake that would make a JVM open a new one, and
- * gets "Connection refused".
+ * gets "Connection refused". Whoever attaches to a child JVM and then kills it deletes the socket with
+ * {@link #deleteAfterExit}: {@code java.io.tmpdir} does not move it.
  *
  * <p>Stateless; safe to use from any thread. Nothing here blocks beyond a file-system call.
  */
-final class AttachSocket {
+public final class AttachSocket {
     private static final Path DIRECTORY = Path.of("/tmp");
 
     private AttachSocket() {
@@ -51,7 +52,7 @@ final class AttachSocket {
      * while the process is alive, or when there is no socket. Call it only for a process this JVM started and
      * waited for, so that the pid cannot have been reused meanwhile by a process whose socket this would be.
      */
-    static void deleteAfterExit(ProcessHandle process) {
+    public static void deleteAfterExit(ProcessHandle process) {
         if (process.isAlive()) {
             return;
         }
