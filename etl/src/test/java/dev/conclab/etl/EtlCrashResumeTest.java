@@ -10,7 +10,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class EtlCrashResumeTest {
     private static final long RANGE_BYTES = 24_000;
+    /** The most commits a child may make after its target, while the kill is on its way. */
+    private static final int EXTRA_COMMITS = 3;
     @TempDir Path tmp;
 
     @Test
@@ -46,24 +51,34 @@ class EtlCrashResumeTest {
         JvmLauncher launcher = JvmLauncher.ofCurrentJvm().withOptions("-Xmx128m", "-Dorg.sqlite.tmpdir=" + tmp);
         int kills = 0, committed = 0;
         for (int round = 0; round < 12 && kills < 4; round++) {
-            // Kill after a random number of further commits, plus a random delay so the kill also lands mid-scan,
-            // mid-commit or mid-load.
+            // Kill after a random number of further commits, plus up to EXTRA_COMMITS more granted with a random
+            // delay, so the kill also lands mid-scan, mid-commit or mid-load. The child commits only what it is
+            // granted (EtlCrashChild), so a round uses at most half the ranges left plus EXTRA_COMMITS however fast
+            // the child runs: with about 83 ranges, the first three rounds always end in a kill.
             int target = random.nextInt(1, Math.max(2, (ranges - committed) / 2));
+            int extra = random.nextInt(0, EXTRA_COMMITS + 1);
             Process child = launcher.start(EtlCrashChild.class, input.toString(), out.toString(), checkpoint.toString(),
                     "2", Long.toString(RANGE_BYTES));
-            try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+                 Writer permits = new OutputStreamWriter(child.getOutputStream(), StandardCharsets.UTF_8)) {
                 int seen = 0;
                 String line;
                 boolean finished = false;
                 while ((line = lines.readLine()) != null) {
                     if (line.equals("done")) { finished = true; break; }
                     if (line.startsWith("committed") && ++seen >= target) break;
+                    permits.write("go\n");
+                    permits.flush();
                 }
                 if (!finished) {
+                    permits.write("go\n".repeat(extra));
+                    permits.flush();
                     Thread.sleep(random.nextInt(0, 15));
                     child.destroyForcibly(); // SIGKILL: no shutdown hook, no finally
                     kills++;
                 }
+            } catch (IOException e) {
+                // the child finished or was killed while the permits were written: its pipe is closed
             } finally {
                 child.destroyForcibly();
                 assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
