@@ -23,6 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /**
  * A lock-ordering deadlock, forced on every round, found by the JVM's deadlock detector, broken, and then cured
@@ -50,11 +51,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * </ol>
  * The table counts, per variant, rounds deadlocked and rounds finished; a cure round that does not finish in
  * 10 s is checked with the detector, broken by interrupts and counted as not finished. For every round that does
- * not finish, the claim's evidence names each thread that did not finish and why: interrupted (and where), the
- * exception it threw, or the state and frame it was still in; so a failure can be read from the log alone.
- * The trace draws the first
- * round of each variant: one lane per thread, with spans "holds A", "waits for B", "backs off", and a lane for the
- * detector.
+ * not go as its claim needs, the claim's evidence names each thread and what became of it: finished, interrupted
+ * (and where), the exception it threw, or the state and frame it was still in; so a failure can be read from the
+ * log alone. The trace draws the first round of each variant: one lane per thread, with spans "holds A", "waits
+ * for B", "backs off", and a lane for the detector.
  *
  * <p>The threads are platform threads on purpose: {@code ThreadMXBean} does not see virtual threads, so a
  * deadlock among virtual threads is invisible to this detector (a thread dump with {@code jcmd <pid>
@@ -249,7 +249,8 @@ public final class Deadlock implements Experiment {
         List<RoundResult> broken = results.get(Variant.BROKEN);
         long deadlocked = broken.stream().filter(RoundResult::deadlocked).count();
         ctx.claim(BROKEN_DEADLOCKS, Verdict.check(deadlocked == rounds, String.format(
-                "%d of %d rounds deadlocked (needs all %d)", deadlocked, rounds, rounds)));
+                "%d of %d rounds deadlocked (needs all %d)%s", deadlocked, rounds, rounds,
+                troubles(broken, RoundResult::deadlocked))));
         double slowest = broken.stream().mapToDouble(RoundResult::detectMillis).max().orElse(Double.NaN);
         long named = broken.stream().filter(RoundResult::cycleNamed).count();
         ctx.claim(DETECTED, Verdict.check(deadlocked == rounds && slowest <= DETECT_WITHIN_MS && named == rounds,
@@ -260,7 +261,8 @@ public final class Deadlock implements Experiment {
         long brokenOk = broken.stream().filter(RoundResult::brokenByInterrupt).count();
         ctx.claim(BROKEN_BY_INTERRUPT, Verdict.check(brokenOk == rounds, String.format(
                 "in %d of %d rounds the interrupted thread left its wait and released its lock, and the other"
-                        + " thread finished (needs all)", brokenOk, rounds)));
+                        + " thread finished (needs all)%s", brokenOk, rounds,
+                troubles(broken, RoundResult::brokenByInterrupt))));
         judgeCure(ctx, ORDER_CURE, results.get(Variant.ORDERED), rounds, "");
         List<RoundResult> tries = results.get(Variant.TRY_LOCK);
         judgeCure(ctx, TRYLOCK_CURE, tries, rounds, String.format("; %d tryLock retries in all",
@@ -274,14 +276,14 @@ public final class Deadlock implements Experiment {
         long deadlocked = list.stream().filter(RoundResult::deadlocked).count();
         ctx.claim(claim, Verdict.check(finished == rounds && deadlocked == 0, String.format(
                 "%d of %d rounds finished, %d deadlocked (needs all finished, none deadlocked)%s%s", finished, rounds,
-                deadlocked, extra, unfinished(list))));
+                deadlocked, extra, troubles(list, RoundResult::finished))));
     }
 
-    /** What went wrong in the rounds that did not finish, round by round; empty when every round finished. */
-    private static String unfinished(List<RoundResult> list) {
+    /** What became of the threads in each round that did not go {@code asNeeded}; empty when every round did. */
+    private static String troubles(List<RoundResult> list, Predicate<RoundResult> asNeeded) {
         StringBuilder why = new StringBuilder();
         for (int r = 0; r < list.size(); r++) {
-            if (!list.get(r).finished()) {
+            if (!asNeeded.test(list.get(r))) {
                 why.append("; round ").append(r + 1).append(": ").append(list.get(r).trouble());
             }
         }
