@@ -23,6 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /**
  * A lock-ordering deadlock, forced on every round, found by the JVM's deadlock detector, broken, and then cured
@@ -49,9 +50,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *       for another. Simple, at the price of less concurrency.</li>
  * </ol>
  * The table counts, per variant, rounds deadlocked and rounds finished; a cure round that does not finish in
- * 10 s is checked with the detector, broken by interrupts and counted as not finished. The trace draws the first
- * round of each variant: one lane per thread, with spans "holds A", "waits for B", "backs off", and a lane for the
- * detector.
+ * 10 s is checked with the detector, broken by interrupts and counted as not finished. For every round that does
+ * not go as its claim needs, the claim's evidence names each thread and what became of it: finished, interrupted
+ * (and where), the exception it threw, or the state and frame it was still in; so a failure can be read from the
+ * log alone. The trace draws the first round of each variant: one lane per thread, with spans "holds A", "waits
+ * for B", "backs off", and a lane for the detector.
  *
  * <p>The threads are platform threads on purpose: {@code ThreadMXBean} does not see virtual threads, so a
  * deadlock among virtual threads is invisible to this detector (a thread dump with {@code jcmd <pid>
@@ -173,13 +176,23 @@ public final class Deadlock implements Experiment {
         }
     }
 
-    /** What one thread did in one round. */
-    record Outcome(boolean finished, boolean interrupted, int attempts) {
+    /**
+     * What one thread did in one round; {@code trouble} says what stopped a thread that did not finish (an interrupt
+     * and where it landed, or an exception), and is empty otherwise.
+     */
+    record Outcome(boolean finished, boolean interrupted, int attempts, String trouble) {
+
+        static Outcome done(int attempts) {
+            return new Outcome(true, false, attempts, "");
+        }
     }
 
-    /** What one round of one variant showed. */
+    /**
+     * What one round of one variant showed; {@code trouble} names, for a round that did not finish, each thread
+     * that did not and why, so a failed claim can be diagnosed from its evidence alone.
+     */
     record RoundResult(boolean deadlocked, double detectMillis, boolean cycleNamed, boolean brokenByInterrupt,
-                       boolean finished, int retries) {
+                       boolean finished, int retries, String trouble) {
     }
 
     @Override
@@ -236,7 +249,8 @@ public final class Deadlock implements Experiment {
         List<RoundResult> broken = results.get(Variant.BROKEN);
         long deadlocked = broken.stream().filter(RoundResult::deadlocked).count();
         ctx.claim(BROKEN_DEADLOCKS, Verdict.check(deadlocked == rounds, String.format(
-                "%d of %d rounds deadlocked (needs all %d)", deadlocked, rounds, rounds)));
+                "%d of %d rounds deadlocked (needs all %d)%s", deadlocked, rounds, rounds,
+                troubles(broken, RoundResult::deadlocked))));
         double slowest = broken.stream().mapToDouble(RoundResult::detectMillis).max().orElse(Double.NaN);
         long named = broken.stream().filter(RoundResult::cycleNamed).count();
         ctx.claim(DETECTED, Verdict.check(deadlocked == rounds && slowest <= DETECT_WITHIN_MS && named == rounds,
@@ -247,7 +261,8 @@ public final class Deadlock implements Experiment {
         long brokenOk = broken.stream().filter(RoundResult::brokenByInterrupt).count();
         ctx.claim(BROKEN_BY_INTERRUPT, Verdict.check(brokenOk == rounds, String.format(
                 "in %d of %d rounds the interrupted thread left its wait and released its lock, and the other"
-                        + " thread finished (needs all)", brokenOk, rounds)));
+                        + " thread finished (needs all)%s", brokenOk, rounds,
+                troubles(broken, RoundResult::brokenByInterrupt))));
         judgeCure(ctx, ORDER_CURE, results.get(Variant.ORDERED), rounds, "");
         List<RoundResult> tries = results.get(Variant.TRY_LOCK);
         judgeCure(ctx, TRYLOCK_CURE, tries, rounds, String.format("; %d tryLock retries in all",
@@ -260,8 +275,19 @@ public final class Deadlock implements Experiment {
         long finished = list.stream().filter(RoundResult::finished).count();
         long deadlocked = list.stream().filter(RoundResult::deadlocked).count();
         ctx.claim(claim, Verdict.check(finished == rounds && deadlocked == 0, String.format(
-                "%d of %d rounds finished, %d deadlocked (needs all finished, none deadlocked)%s", finished, rounds,
-                deadlocked, extra)));
+                "%d of %d rounds finished, %d deadlocked (needs all finished, none deadlocked)%s%s", finished, rounds,
+                deadlocked, extra, troubles(list, RoundResult::finished))));
+    }
+
+    /** What became of the threads in each round that did not go {@code asNeeded}; empty when every round did. */
+    private static String troubles(List<RoundResult> list, Predicate<RoundResult> asNeeded) {
+        StringBuilder why = new StringBuilder();
+        for (int r = 0; r < list.size(); r++) {
+            if (!asNeeded.test(list.get(r))) {
+                why.append("; round ").append(r + 1).append(": ").append(list.get(r).trouble());
+            }
+        }
+        return why.toString();
     }
 
     // ---- one round --------------------------------------------------------------------------------------------
@@ -294,9 +320,10 @@ public final class Deadlock implements Experiment {
             if (!finished) {
                 deadlocked = detector.detect().hasCycleOf(t1, t2);
             }
-            return new RoundResult(deadlocked, Double.NaN, false, false,
-                    finished && one.outcome().finished() && two.outcome().finished(),
-                    one.outcome().attempts() - 1 + two.outcome().attempts() - 1);
+            boolean bothFinished = finished && one.outcome().finished() && two.outcome().finished();
+            return new RoundResult(deadlocked, Double.NaN, false, false, bothFinished,
+                    one.outcome().attempts() - 1 + two.outcome().attempts() - 1,
+                    bothFinished ? "" : trouble(one, t1) + "; " + trouble(two, t2));
         } finally {
             // Whatever happened, nothing is left waiting: every wait here answers interruption.
             t1.interrupt();
@@ -321,7 +348,9 @@ public final class Deadlock implements Experiment {
         Optional<DeadlockReport> found = detector.awaitDeadlock(STUCK_AFTER, t1, t2);
         long seen = System.nanoTime();
         if (found.isEmpty()) {
-            return new RoundResult(false, Double.NaN, false, false, false, 0);
+            return new RoundResult(false, Double.NaN, false, false, false, 0,
+                    "no deadlock seen within " + STUCK_AFTER.toSeconds() + " s: " + trouble(one, t1) + "; "
+                            + trouble(two, t2));
         }
         DeadlockReport.Cycle cycle = found.get().cycleOf(t1, t2).orElseThrow();
         if (traced) {
@@ -346,7 +375,18 @@ public final class Deadlock implements Experiment {
         t2.interrupt();
         boolean ended = join(t1, t2, STUCK_AFTER);
         boolean brokenOk = ended && two.outcome().interrupted() && one.outcome().finished();
-        return new RoundResult(true, (seen - opened) / 1e6, named, brokenOk, false, 0);
+        return new RoundResult(true, (seen - opened) / 1e6, named, brokenOk, false, 0,
+                brokenOk ? "" : trouble(one, t1) + "; " + trouble(two, t2));
+    }
+
+    /** One thread's part in a round, in words: finished, what stopped it, or where it still is. */
+    static String trouble(Worker worker, Thread thread) {
+        if (thread.isAlive()) {
+            StackTraceElement[] stack = thread.getStackTrace();
+            return thread.getName() + " still " + thread.getState() + (stack.length == 0 ? "" : " at " + stack[0]);
+        }
+        Outcome outcome = worker.outcome();
+        return thread.getName() + (outcome.finished() ? " finished" : " did not finish: " + outcome.trouble());
     }
 
     private static void awaitFirstMoves(RunContext ctx, Worker one, Thread t1, Worker two, Thread t2)
@@ -377,8 +417,11 @@ public final class Deadlock implements Experiment {
 
     // ---- one thread -------------------------------------------------------------------------------------------
 
-    /** One of the two threads: wants {@code mine} then {@code theirs}, and goes about it the variant's way. */
-    private static final class Worker implements Runnable {
+    /**
+     * One of the two threads: wants {@code mine} then {@code theirs}, and goes about it the variant's way. Run once,
+     * on one thread; its {@link #outcome()} may be read from any thread and is final once that thread has ended.
+     */
+    static final class Worker implements Runnable {
         private final RunContext ctx;
         private final Variant variant;
         private final NamedLock mine;
@@ -389,7 +432,7 @@ public final class Deadlock implements Experiment {
         private final int backOffFactor;
         private final boolean traced;
         private final String lane;
-        private volatile Outcome outcome = new Outcome(false, false, 0);
+        private volatile Outcome outcome = new Outcome(false, false, 0, "ended without an outcome");
 
         Worker(RunContext ctx, Variant variant, String name, NamedLock mine, NamedLock theirs, NamedLock coarse,
                CountDownLatch go, long tryTimeoutMs, int backOffFactor, boolean traced) {
@@ -442,8 +485,22 @@ public final class Deadlock implements Experiment {
                     case COARSE -> coarse();
                 };
             } catch (InterruptedException e) {
-                outcome = new Outcome(false, true, outcome.attempts());
+                outcome = new Outcome(false, true, outcome.attempts(), "interrupted" + where(e));
+            } catch (RuntimeException | Error e) {
+                // Kept before the thread dies, so the round's evidence names it even where stderr is not kept.
+                outcome = new Outcome(false, false, outcome.attempts(), e + where(e));
+                throw e;
             }
+        }
+
+        /** The innermost frame of this class in {@code e}'s stack: where in the schedule it happened. */
+        private static String where(Throwable e) {
+            for (StackTraceElement frame : e.getStackTrace()) {
+                if (frame.getClassName().startsWith(Deadlock.class.getName())) {
+                    return " in " + frame.getMethodName() + " (line " + frame.getLineNumber() + ")";
+                }
+            }
+            return "";
         }
 
         /** Holds {@code outer}, waits at the latch, then takes {@code inner}: the classic nested acquisition. */
@@ -465,7 +522,7 @@ public final class Deadlock implements Experiment {
                 span("waits for " + inner, asks, has);
                 inner.unlock();
                 span("holds " + inner, has, System.nanoTime());
-                return new Outcome(true, false, 1);
+                return Outcome.done(1);
             } finally {
                 outer.unlock();
                 span("holds " + outer, got, System.nanoTime());
@@ -495,15 +552,15 @@ public final class Deadlock implements Experiment {
                     span("holds " + mine, got, System.nanoTime());
                 }
                 if (done) {
-                    return new Outcome(true, false, attempt);
+                    return Outcome.done(attempt);
                 }
-                outcome = new Outcome(false, false, attempt);
+                outcome = new Outcome(false, false, attempt, "");
                 long pause = tryTimeoutMs * backOffFactor;
                 long from = System.nanoTime();
                 Thread.sleep(pause); // the back-off: different per thread, so the retries do not collide again
                 span("backs off " + pause + " ms", from, System.nanoTime());
             }
-            return new Outcome(false, false, MAX_ATTEMPTS);
+            return new Outcome(false, false, MAX_ATTEMPTS, "gave up after " + MAX_ATTEMPTS + " attempts");
         }
 
         private Outcome coarse() throws InterruptedException {
@@ -513,7 +570,7 @@ public final class Deadlock implements Experiment {
             span("waits for " + coarse, asked, got);
             try {
                 go.await();
-                return new Outcome(true, false, 1);
+                return Outcome.done(1);
             } finally {
                 coarse.unlock();
                 span("holds " + coarse + " (it guards A and B)", got, System.nanoTime());
