@@ -58,7 +58,7 @@ public final class AppearsFasterTraps implements Experiment {
             "Timed after the sequential run on the same warm cache, threads look faster than the core count"
                     + " allows.");
     static final ClaimSpec FRESH_CACHE_HONEST = new ClaimSpec("fresh-cache-honest",
-            "With a fresh cache for every run, the threads compute every key and spend at least 0.75× the CPU time"
+            "With a fresh cache for every run, the threads compute every key and spend at least 0.5× the CPU time"
                     + " of the sequential run.");
     static final ClaimSpec PY_SUBMIT_ONLY = new ClaimSpec("py-submit-only",
             "In CPython, timing only the executor.submit loop reports less than 10% of the time until every"
@@ -68,7 +68,14 @@ public final class AppearsFasterTraps implements Experiment {
                     + " count allows.");
     static final ClaimSpec PY_FRESH_CACHE_HONEST = new ClaimSpec("py-fresh-cache-honest",
             "In CPython, with the lru_cache cleared before every run, the threads compute every key and spend at"
-                    + " least 0.75× the process CPU time of one thread.");
+                    + " least 0.5× the process CPU time of one thread.");
+
+    /**
+     * The least CPU time, as a share of the sequential run's, that shows the threads redid the work. On a warm cache
+     * they spend next to none; on an honest run about 1×, give or take what a busy machine adds to either run (a
+     * quick run under a load of 12 on 2 cores measured 0.75×), so the bar sits halfway.
+     */
+    static final double HONEST_CPU_SHARE = 0.5;
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -224,9 +231,9 @@ public final class AppearsFasterTraps implements Experiment {
             ctx.claim(WARM_CACHE_LIES, Verdict.check(naiveSpeedup > cores, String.format(
                     "threads looked %.1f× faster on %d cores, computing %d of %d keys (needs > %d×)", naiveSpeedup,
                     cores, naiveMisses, tasks, cores)));
-            ctx.claim(FRESH_CACHE_HONEST, Verdict.check(threadsMisses.get() == tasks && cpuShare >= 0.75,
+            ctx.claim(FRESH_CACHE_HONEST, Verdict.check(threadsMisses.get() == tasks && cpuShare >= HONEST_CPU_SHARE,
                     String.format("the threads computed %d of %d keys in every run and spent %.2f× the CPU time of"
-                            + " the sequential run (needs all keys and ≥ 0.75×)", threadsMisses.get(), tasks,
+                            + " the sequential run (needs all keys and ≥ 0.5×)", threadsMisses.get(), tasks,
                             cpuShare)));
         }
     }
@@ -329,9 +336,9 @@ public final class AppearsFasterTraps implements Experiment {
                         naiveSpeedup, cores, naive.path("threaded_misses").asLong(), tasks, cores)));
                 long freshMisses = fresh.path("threaded_misses").asLong();
                 double cpuShare = fresh.path("threaded_cpu_s").asDouble() / fresh.path("sequential_cpu_s").asDouble();
-                ctx.claim(PY_FRESH_CACHE_HONEST, Verdict.check(freshMisses == tasks && cpuShare >= 0.75,
+                ctx.claim(PY_FRESH_CACHE_HONEST, Verdict.check(freshMisses == tasks && cpuShare >= HONEST_CPU_SHARE,
                         String.format("the threads computed %d of %d keys in every run and spent %.2f× the process"
-                                + " CPU time of one thread (needs all keys and ≥ 0.75×)", freshMisses, tasks,
+                                + " CPU time of one thread (needs all keys and ≥ 0.5×)", freshMisses, tasks,
                                 cpuShare)));
             }
         }
